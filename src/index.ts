@@ -1,0 +1,59 @@
+/** cctfer's public library API. */
+export {
+  initBackend,
+  currentBackend,
+  parseBackendName,
+  BACKENDS,
+  BackendUnavailableError,
+} from './engine/backend.ts';
+export type { BackendName, BackendRequest, BackendOptions, BackendInfo } from './engine/backend.ts';
+export { tf } from './engine/tf.ts';
+
+export { cctLoss } from './cct/loss.ts';
+export type { CctLossOptions, CctLossResult } from './cct/loss.ts';
+export { rampLambda } from './cct/ramp.ts';
+export type { RampOptions } from './cct/ramp.ts';
+export { ensemblePredict } from './cct/ensemble.ts';
+export type { EnsembleOutput } from './cct/ensemble.ts';
+export { CctTrainer } from './cct/trainer.ts';
+export type {
+  EpochLog,
+  StepLog,
+  EvaluationReport,
+  EpochOptions,
+  TrainerState,
+} from './cct/trainer.ts';
+export { parseTrainerConfig, trainerConfigSchema } from './cct/config.ts';
+export type { TrainerConfig, TrainerConfigInput } from './cct/config.ts';
+export { GroupAdam } from './cct/adam.ts';
+export { saveCheckpoint, loadCheckpoint, CheckpointError } from './cct/checkpoint.ts';
+export type { CheckpointManifest } from './cct/checkpoint.ts';
+
+export { createModel, listArchs, getArch, registerArch } from './models/registry.ts';
+export type { ArchSpec, CreateModelOptions } from './models/registry.ts';
+export type { Network, Param, ParamGroup, ArchConfig } from './models/network.ts';
+
+export { inMemoryData } from './data/dataset.ts';
+export type { TrainingData } from './data/dataset.ts';
+export {
+  augmentBatch,
+  flipSome,
+  colorJitter,
+  affine,
+  erase,
+  DEFAULT_AUGMENT,
+} from './data/augment.ts';
+export type { AugmentConfig } from './data/augment.ts';
+export { shuffledOrder, balancedOrder } from './data/sampler.ts';
+
+export {
+  accuracy,
+  macroF1,
+  perClassF1,
+  confusionMatrix,
+  abaw2021Score,
+  classificationReport,
+} from './metrics/classification.ts';
+export type { ClassificationReport, F1Options } from './metrics/classification.ts';
+
+export { Rng } from './util/rng.ts';

@@ -1,0 +1,57 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const exec = promisify(execFile);
+const bin = fileURLToPath(new URL('../bin/cctfer.js', import.meta.url));
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const env = { ...process.env };
+    delete env.CCTFER_BACKEND;
+    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { env });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('cctfer CLI', () => {
+  it('--help lists the commands', async () => {
+    const r = await cli('--help');
+    assert.equal(r.code, 0);
+    for (const c of ['backend', 'archs', 'checkpoint-info'])
+      assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
+  });
+
+  it('every command has --help', async () => {
+    for (const c of ['backend', 'archs', 'checkpoint-info']) {
+      const r = await cli(c, '--help');
+      assert.equal(r.code, 0, c);
+      assert.match(r.stdout, new RegExp(`Usage: cctfer ${c}`));
+    }
+  });
+
+  it('archs lists the registry', async () => {
+    const r = await cli('archs');
+    assert.match(r.stdout, /resnet18\s+112x112x3, 7 classes/);
+  });
+
+  it('backend --backend wasm loads and names it', async () => {
+    const r = await cli('backend', '--backend', 'wasm');
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^wasm \(SIMD/);
+  });
+
+  it('an unknown backend or a missing checkpoint is a clear error with exit code 1', async () => {
+    const a = await cli('backend', '--backend', 'gpu');
+    assert.notEqual(a.code, 0);
+    assert.match(a.stderr, /unknown backend 'gpu'/);
+    const b = await cli('checkpoint-info', '/nonexistent/ckpt', '--backend', 'cpu');
+    assert.equal(b.code, 1);
+    assert.match(b.stderr, /cctfer: checkpoint \/nonexistent\/ckpt: cannot read checkpoint.json/);
+  });
+});
