@@ -143,8 +143,21 @@ export function batchNorm(x: Tensor4D, p: BatchNormParams, training: boolean): T
   return tf.add(tf.mul(tf.sub(x, mean), scale), p.beta);
 }
 
+/**
+ * x·W + b, computed as a 1×1 convolution: on the wasm backend BatchMatMul (and the transposed
+ * matmuls of its gradient) is not XNNPACK-backed and a 784-256-10 MLP step ran 5.5× slower (18.9 vs
+ * 3.4 ms at batch 128).
+ */
 export function linear(x: Tensor2D, p: LinearParams): Tensor2D {
-  return tf.add(tf.matMul(x, p.weight), p.bias);
+  const [batch, cin] = x.shape;
+  const cout = p.weight.shape[1] as number;
+  const y = tf.conv2d(
+    tf.reshape(x, [batch, 1, 1, cin]) as Tensor4D,
+    tf.reshape(p.weight, [1, 1, cin, cout]) as Tensor4D,
+    1,
+    'valid',
+  );
+  return tf.add(tf.reshape(y, [batch, cout]), p.bias) as Tensor2D;
 }
 
 /** Global average pooling NHWC → [batch, channels]. */

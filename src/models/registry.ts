@@ -1,5 +1,6 @@
 import { Rng } from '../util/rng.ts';
 import type { ArchConfig, Network } from './network.ts';
+import { mlp } from './mlp.ts';
 import { resnet18 } from './resnet18.ts';
 import { tinyCnn } from './tiny-cnn.ts';
 
@@ -58,5 +59,6 @@ export function createModel(name: string, options: CreateModelOptions = {}): Net
   return spec.build(config, new Rng(seed), `${name}-${instances++}`);
 }
 
+registerArch(mlp);
 registerArch(resnet18);
 registerArch(tinyCnn);
