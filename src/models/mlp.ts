@@ -3,6 +3,9 @@ import { tf, type Tensor2D } from '../engine/tf.ts';
 import type { Rng } from '../util/rng.ts';
 import { linear, ParamBuilder, ParamNetwork, type ArchConfig } from './network.ts';
 import type { ArchSpec } from './registry.ts';
+import type { OnnxGraphBuilder } from '../engine/onnx-graph.ts';
+import type { Network } from './network.ts';
+import { linear as onnxLinear } from './onnx-layers.ts';
 
 const HIDDEN = 256;
 
@@ -18,9 +21,18 @@ function buildMlp(config: ArchConfig, rng: Rng, tag: string) {
   });
 }
 
+function exportMlp(g: OnnxGraphBuilder, net: Network, x: string): string {
+  // Our input is normalised NCHW; the tfjs forward flattens NHWC, so go back to NHWC first.
+  const flat = g.node('Flatten', [g.node('Transpose', [x], { perm: [0, 2, 3, 1] })], { axis: 1 });
+  const h1 = g.node('Relu', [onnxLinear(g, net, flat, 'fc1')]);
+  const h2 = g.node('Relu', [onnxLinear(g, net, h1, 'fc2')]);
+  return onnxLinear(g, net, h2, 'fc');
+}
+
 export const mlp: ArchSpec = {
   name: 'mlp',
   description: 'two hidden layers of 256 ReLU units, for 28×28 digit/fashion images',
   defaults: { inputSize: 28, numClasses: 10, inChannels: 1 },
   build: buildMlp,
+  exportOnnx: exportMlp,
 };

@@ -1,3 +1,4 @@
+import type { OnnxGraphBuilder } from '../engine/onnx-graph.ts';
 import { Rng } from '../util/rng.ts';
 import type { ArchConfig, Network } from './network.ts';
 import { mlp } from './mlp.ts';
@@ -11,6 +12,8 @@ export interface ArchSpec {
   defaults: Readonly<ArchConfig>;
   /** `tag` makes tfjs variable names unique per member. */
   build(config: ArchConfig, rng: Rng, tag: string): Network;
+  /** Emits the network into an ONNX graph: `x` is the normalised NCHW input; returns the logits' name. */
+  exportOnnx(g: OnnxGraphBuilder, net: Network, x: string): string;
 }
 
 const registry = new Map<string, ArchSpec>();

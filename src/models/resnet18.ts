@@ -13,6 +13,8 @@ import {
   type Network,
 } from './network.ts';
 import type { ArchSpec } from './registry.ts';
+import type { OnnxGraphBuilder } from '../engine/onnx-graph.ts';
+import { convBn, globalPoolFlatten, linear as onnxLinear } from './onnx-layers.ts';
 
 interface BasicBlock {
   conv1: Variable;
@@ -79,9 +81,31 @@ function buildResnet18(config: ArchConfig, rng: Rng, tag: string): Network {
   });
 }
 
+function exportResnet18(g: OnnxGraphBuilder, net: Network, x: string): string {
+  let h = g.node('Relu', [convBn(g, net, x, 'conv1', 'bn1', 2, 3)]);
+  h = g.node('MaxPool', [h], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
+  let cin = 64;
+  WIDTHS.forEach((width, stage) => {
+    for (let i = 0; i < 2; i++) {
+      const name = `layer${stage + 1}.${i}`;
+      const stride = stage > 0 && i === 0 ? 2 : 1;
+      let out = g.node('Relu', [convBn(g, net, h, `${name}.conv1`, `${name}.bn1`, stride, 1)]);
+      out = convBn(g, net, out, `${name}.conv2`, `${name}.bn2`, 1, 1);
+      const identity =
+        stride !== 1 || cin !== width
+          ? convBn(g, net, h, `${name}.downsample.0`, `${name}.downsample.1`, stride, 0)
+          : h;
+      h = g.node('Relu', [g.node('Add', [out, identity])]);
+      cin = width;
+    }
+  });
+  return onnxLinear(g, net, globalPoolFlatten(g, h), 'fc');
+}
+
 export const resnet18: ArchSpec = {
   name: 'resnet18',
   description: 'ResNet-18 (torchvision layout), the backbone of the CCT paper',
   defaults: { inputSize: 112, numClasses: 7, inChannels: 3 },
   build: buildResnet18,
+  exportOnnx: exportResnet18,
 };

@@ -11,6 +11,9 @@ import {
   type ArchConfig,
 } from './network.ts';
 import type { ArchSpec } from './registry.ts';
+import type { OnnxGraphBuilder } from '../engine/onnx-graph.ts';
+import type { Network } from './network.ts';
+import { convBn, globalPoolFlatten, linear as onnxLinear } from './onnx-layers.ts';
 
 function buildTinyCnn(config: ArchConfig, rng: Rng, tag: string) {
   const b = new ParamBuilder(rng, tag);
@@ -27,9 +30,17 @@ function buildTinyCnn(config: ArchConfig, rng: Rng, tag: string) {
   });
 }
 
+function exportTinyCnn(g: OnnxGraphBuilder, net: Network, x: string): string {
+  let h = g.node('Relu', [convBn(g, net, x, 'conv1', 'bn1', 1, 1)]);
+  h = g.node('MaxPool', [h], { kernel_shape: [2, 2], strides: [2, 2] });
+  h = g.node('Relu', [convBn(g, net, h, 'conv2', 'bn2', 1, 1)]);
+  return onnxLinear(g, net, globalPoolFlatten(g, h), 'fc');
+}
+
 export const tinyCnn: ArchSpec = {
   name: 'tiny-cnn',
   description: 'two-conv CNN for tests and small images',
   defaults: { inputSize: 16, numClasses: 7, inChannels: 3 },
   build: buildTinyCnn,
+  exportOnnx: exportTinyCnn,
 };
