@@ -105,6 +105,8 @@ const bar = new cliProgress.SingleBar(
     format:
       'noisy-labels |{bar}| {value}/{total} runs | {duration_formatted} elapsed | ETA {eta_formatted} | {last}',
     etaBuffer: 4,
+    noTTYOutput: true,
+    notTTYSchedule: 30_000,
   },
   cliProgress.Presets.shades_classic,
 );

@@ -57,3 +57,24 @@ export {
 export type { ClassificationReport, F1Options } from './metrics/classification.ts';
 
 export { Rng } from './util/rng.ts';
+
+export { AFFWILD2_CLASSES, AFFWILD2_CLASSES_WITH_OTHER } from './data/classes.ts';
+export { ExpressionAnalyzer } from './models/analyzer.ts';
+export type {
+  AnalyzerOptions,
+  CropBatch,
+  CropPrediction,
+  InferenceEngine,
+} from './models/analyzer.ts';
+export {
+  writeBundle,
+  readBundleManifest,
+  loadBundleMembers,
+  BundleError,
+  bundleManifestSchema,
+} from './models/bundle.ts';
+export type { BundleManifest, Preprocessing, WriteBundleOptions } from './models/bundle.ts';
+export { exportEnsembleOnnx } from './models/ensemble-export.ts';
+export { verifyEnsembleExport } from './models/ensemble-verify.ts';
+export { OnnxModel } from './engine/onnx-runtime.ts';
+export type { OnnxDevice, OnnxSessionOptions, FloatTensor } from './engine/onnx-runtime.ts';

@@ -121,6 +121,11 @@ export class CctTrainer {
     return [c.inputSize, c.inputSize, c.inChannels];
   }
 
+  /** Per-channel normalisation applied to [0,1] images before the members. */
+  get normalisation(): { mean: number[]; std: number[] } {
+    return { mean: [...this.mean], std: [...this.std] };
+  }
+
   getState(): TrainerState {
     return { epoch: this.epochIndex, rngState: this.rng.getState() };
   }

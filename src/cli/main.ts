@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { initBackend, parseBackendName } from '../engine/backend.ts';
 import { getArch, listArchs } from '../models/registry.ts';
 import { loadCheckpoint } from '../cct/checkpoint.ts';
+import { readBundleManifest, writeBundle } from '../models/bundle.ts';
+import { AFFWILD2_CLASSES } from '../data/classes.ts';
 
 const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -60,6 +62,105 @@ export function buildCli(): Command {
       console.log(JSON.stringify(c, null, 2));
       trainer.dispose();
     });
+
+  const model = program.command('model').description('model bundles: inspect, export');
+
+  model
+    .command('info')
+    .description('validate a model bundle and print its manifest')
+    .argument('<bundle>', 'bundle directory')
+    .option('--json', 'print the whole manifest as JSON', false)
+    .action(async (dir: string, opts: { json: boolean }) => {
+      const m = await readBundleManifest(dir);
+      if (opts.json) {
+        console.log(JSON.stringify(m, null, 2));
+        return;
+      }
+      console.log(`${m.name} — ${m.description || 'no description'}`);
+      console.log(`classes (${m.classes.length}): ${m.classes.join(', ')}`);
+      m.members.forEach((mem, j) => {
+        const p = mem.preprocessing;
+        console.log(
+          `member ${j}: ${mem.arch} ${p.inputSize}×${p.inputSize} ${p.color}, ${p.crop} crop, mean [${p.mean.join(', ')}] std [${p.std.join(', ')}]`,
+        );
+      });
+      console.log(
+        `onnx: ${m.onnx.file} (input '${m.onnx.input}' NHWC in [0,1]; verified against tfjs: ${m.onnx.verified.logitsRelError.toExponential(1)} max relative logit error)`,
+      );
+      console.log(
+        `provenance: ${m.provenance.source}; licence ${m.provenance.licence}; created ${m.provenance.createdAt}`,
+      );
+      if (m.metrics)
+        console.log(
+          `metrics: ${Object.entries(m.metrics)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+        );
+    });
+
+  model
+    .command('export')
+    .description(
+      'turn a training checkpoint into a model bundle (members + verified ONNX ensemble)',
+    )
+    .argument('<checkpoint>', 'checkpoint directory')
+    .argument('<bundle>', 'bundle directory to write')
+    .option('--name <name>', 'bundle name (default: the bundle directory name)')
+    .option(
+      '--classes <list>',
+      'comma-separated class names (default: Aff-Wild2 order for 7 classes)',
+    )
+    .option('--crop <mode>', 'crop the members were trained on: aligned | box', 'aligned')
+    .addOption(backendOption())
+    .action(
+      async (
+        ckpt: string,
+        dir: string,
+        opts: {
+          name?: string;
+          classes?: string;
+          crop: string;
+          backend: ReturnType<typeof parseBackendName>;
+        },
+      ) => {
+        await initBackend({ backend: opts.backend });
+        const trainer = await loadCheckpoint(ckpt);
+        try {
+          const k = trainer.config.numClasses;
+          const classes = opts.classes
+            ? opts.classes.split(',').map((c) => c.trim())
+            : k === 7
+              ? [...AFFWILD2_CLASSES]
+              : Array.from({ length: k }, (_, i) => `class${i}`);
+          if (classes.length !== k)
+            throw new Error(
+              `--classes lists ${classes.length} names but the checkpoint has ${k} classes`,
+            );
+          if (opts.crop !== 'aligned' && opts.crop !== 'box')
+            throw new Error(`--crop must be 'aligned' or 'box', got '${opts.crop}'`);
+          const [, , c] = trainer.inputShape;
+          const m = await writeBundle(dir, trainer.members, {
+            name: opts.name ?? dir.split('/').filter(Boolean).pop() ?? 'bundle',
+            description: `CCT ensemble, ${trainer.config.members} × ${trainer.config.arch}, trained by cctfer`,
+            classes,
+            preprocessing: {
+              crop: opts.crop,
+              color: c === 1 ? 'grey' : 'rgb',
+              ...trainer.normalisation,
+            },
+            provenance: {
+              source: `cctfer training checkpoint ${ckpt} (epoch ${trainer.epoch})`,
+              licence: 'as the training data allows',
+            },
+          });
+          console.log(
+            `wrote ${dir}: ${m.members.length} × ${m.members[0]!.arch}, ONNX verified (max relative logit error ${m.onnx.verified.logitsRelError.toExponential(1)})`,
+          );
+        } finally {
+          trainer.dispose();
+        }
+      },
+    );
 
   return program;
 }

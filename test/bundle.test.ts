@@ -1,0 +1,196 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CctTrainer,
+  ExpressionAnalyzer,
+  readBundleManifest,
+  saveCheckpoint,
+  writeBundle,
+} from '../src/index.ts';
+import { useTestBackend } from './helpers/backend.ts';
+import { quadrantData } from './helpers/synthetic.ts';
+
+const CLASSES = ['north-west', 'north-east', 'south-west', 'south-east'];
+
+describe('model bundles', () => {
+  let dir: string;
+  let bundle: string;
+  let trainer: CctTrainer;
+  before(async () => {
+    await useTestBackend();
+    dir = await mkdtemp(join(tmpdir(), 'cctfer-bundle-'));
+    trainer = CctTrainer.create({
+      arch: 'tiny-cnn',
+      inputSize: 16,
+      numClasses: 4,
+      members: 3,
+      batchSize: 32,
+      lrBackbone: 1e-2,
+      lrHead: 1e-2,
+      augment: null,
+    });
+    for (let e = 0; e < 4; e++) trainer.trainEpoch(quadrantData(128));
+    bundle = join(dir, 'quadrants');
+    await writeBundle(bundle, trainer.members, {
+      name: 'quadrants',
+      classes: CLASSES,
+      preprocessing: { crop: 'box', color: 'rgb', ...trainer.normalisation },
+      provenance: { source: 'test', licence: 'MIT' },
+    });
+  });
+  after(async () => {
+    trainer.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes a manifest with classes, per-member preprocessing, checksums and the ONNX check', async () => {
+    const m = await readBundleManifest(bundle);
+    assert.deepEqual(m.classes, CLASSES);
+    assert.equal(m.members.length, 3);
+    assert.deepEqual(m.members[0]!.preprocessing.inputSize, 16);
+    assert.ok(m.onnx.verified.logitsRelError < 1e-4);
+  });
+
+  it('the ONNX and tfjs engines classify crops alike, batch 1 and batch > 1', async () => {
+    const data = quadrantData(8, 16, 99);
+    const crops = data.images([0, 1, 2, 3, 4, 5, 6, 7]);
+    const pixels = crops.dataSync() as Float32Array;
+    crops.dispose();
+    const onnx = await ExpressionAnalyzer.create(bundle, { engine: 'onnx' });
+    const tfjs = await ExpressionAnalyzer.create(bundle, { engine: 'tfjs' });
+    for (const count of [1, 8]) {
+      const batch = { data: pixels.subarray(0, count * 16 * 16 * 3), count };
+      const a = await onnx.classifyCrops(batch);
+      const b = await tfjs.classifyCrops(batch);
+      assert.equal(a.length, count);
+      a.forEach((p, i) => {
+        assert.equal(p.label, b[i]!.label);
+        p.probs.forEach((v, c) => assert.ok(Math.abs(v - b[i]!.probs[c]!) < 1e-5));
+        assert.ok(Math.abs(p.consensus - b[i]!.consensus) < 1e-5);
+        assert.ok(Math.abs(p.probs.reduce((x, y) => x + y, 0) - 1) < 1e-5);
+        assert.equal(p.memberProbs.length, 3);
+      });
+    }
+    // The trained ensemble recognises the quadrants.
+    const preds = await onnx.classifyCrops({ data: pixels, count: 8 });
+    assert.deepEqual(
+      preds.map((p) => p.labelIndex),
+      Array.from(data.labels),
+    );
+    await assert.rejects(
+      onnx.classifyCrops({ data: pixels.subarray(0, 10), count: 1 }),
+      /crop data holds 10 values; 1 crops of 16×16×3 need 768/,
+    );
+    await onnx.dispose();
+    await tfjs.dispose();
+  });
+
+  describe('bad bundles give clear errors', () => {
+    async function damaged(name: string, damage: (d: string) => Promise<void>): Promise<string> {
+      const d = join(dir, name);
+      await cp(bundle, d, { recursive: true });
+      await damage(d);
+      return d;
+    }
+    const editManifest = (
+      d: string,
+      f: (m: Record<string, unknown> & { members: Record<string, unknown>[] }) => void,
+    ) =>
+      readFile(join(d, 'manifest.json'), 'utf8').then((t) => {
+        const m = JSON.parse(t);
+        f(m);
+        return writeFile(join(d, 'manifest.json'), JSON.stringify(m));
+      });
+
+    it('not a bundle', async () => {
+      await assert.rejects(
+        readBundleManifest(dir),
+        /no manifest.json \(is this a cctfer model bundle\?\)/,
+      );
+    });
+    it('missing member file', async () => {
+      const d = await damaged('missing', (x) => rm(join(x, 'member1.bin')));
+      await assert.rejects(
+        ExpressionAnalyzer.create(d, { engine: 'tfjs' }),
+        /file 'member1.bin' named in manifest.json is missing/,
+      );
+    });
+    it('bad checksum', async () => {
+      const d = await damaged('checksum', async (x) => {
+        const b = await readFile(join(x, 'member0.bin'));
+        b[0] = b[0]! ^ 1;
+        await writeFile(join(x, 'member0.bin'), b);
+      });
+      await assert.rejects(
+        ExpressionAnalyzer.create(d, { engine: 'tfjs' }),
+        /file 'member0.bin' has sha256 [0-9a-f]+, the manifest says [0-9a-f]+ \(corrupt or replaced\)/,
+      );
+    });
+    it('truncated ONNX', async () => {
+      const d = await damaged('onnx', (x) => truncate(join(x, 'ensemble.onnx'), 1000));
+      await assert.rejects(ExpressionAnalyzer.create(d), /file 'ensemble.onnx' has sha256/);
+    });
+    it('unknown architecture', async () => {
+      const d = await damaged('arch', (x) =>
+        editManifest(x, (m) => (m.members[0]!.arch = 'vgg16')),
+      );
+      await assert.rejects(
+        readBundleManifest(d),
+        /member 0 has unknown architecture 'vgg16' \(known: mlp, resnet18, tiny-cnn\)/,
+      );
+    });
+    it('class count that does not match the members', async () => {
+      const d = await damaged('classes', (x) =>
+        editManifest(x, (m) => (m.classes = ['a', 'b', 'c'])),
+      );
+      await assert.rejects(
+        readBundleManifest(d),
+        /field 'members.0.config.numClasses' is 4 but the bundle lists 3 classes/,
+      );
+    });
+    it('input size that does not match the network', async () => {
+      const d = await damaged('size', (x) =>
+        editManifest(
+          x,
+          (m) => ((m.members[1]!.preprocessing as { inputSize: number }).inputSize = 224),
+        ),
+      );
+      await assert.rejects(
+        readBundleManifest(d),
+        /field 'members.1.preprocessing.inputSize' is 224 but the network takes 16/,
+      );
+    });
+  });
+
+  it('cctfer model export turns a checkpoint into a bundle that model info reads', async () => {
+    const ckpt = join(dir, 'ckpt');
+    await saveCheckpoint(trainer, ckpt);
+    const bin = fileURLToPath(new URL('../bin/cctfer.js', import.meta.url));
+    const run = (...args: string[]) => promisify(execFile)(process.execPath, [bin, ...args]);
+    const out = join(dir, 'exported');
+    const exp = await run(
+      'model',
+      'export',
+      ckpt,
+      out,
+      '--classes',
+      CLASSES.join(','),
+      '--backend',
+      'wasm',
+    );
+    assert.match(exp.stdout, /wrote .*exported: 3 × tiny-cnn, ONNX verified/);
+    const info = await run('model', 'info', out);
+    assert.match(info.stdout, /classes \(4\): north-west, north-east, south-west, south-east/);
+    assert.match(info.stdout, /member 2: tiny-cnn 16×16 rgb, aligned crop/);
+    await assert.rejects(
+      run('model', 'export', ckpt, join(dir, 'x'), '--classes', 'a,b', '--backend', 'wasm'),
+      /--classes lists 2 names but the checkpoint has 4 classes/,
+    );
+  });
+});
