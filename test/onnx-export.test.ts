@@ -27,7 +27,12 @@ function randomise(net: Network, seed: number): void {
   }
 }
 
-const SIZES: Record<string, number> = { resnet18: 48, 'tiny-cnn': 16, mlp: 28 };
+const SIZES: Record<string, number> = {
+  resnet18: 48,
+  'tiny-cnn': 16,
+  mlp: 28,
+  'faceapi-expression': 112,
+};
 
 describe('ONNX ensemble export', () => {
   before(() => useTestBackend());

@@ -7,14 +7,14 @@ describe('architecture registry', () => {
   before(() => useTestBackend());
 
   it('lists architectures and filters by glob', () => {
-    assert.deepEqual(listArchs(), ['mlp', 'resnet18', 'tiny-cnn']);
+    assert.deepEqual(listArchs(), ['faceapi-expression', 'mlp', 'resnet18', 'tiny-cnn']);
     assert.deepEqual(listArchs('res*'), ['resnet18']);
   });
 
   it('an unknown name lists the valid ones', () => {
     assert.throws(
       () => createModel('resnet50'),
-      /unknown architecture 'resnet50': expected one of mlp, resnet18, tiny-cnn/,
+      /unknown architecture 'resnet50': expected one of faceapi-expression, mlp, resnet18, tiny-cnn/,
     );
   });
 

@@ -83,6 +83,18 @@ export class ParamBuilder {
     );
   }
 
+  /** A tensor with normal(0, std) entries (std 0: zeros), under exactly the given name. */
+  normal(name: string, shape: number[], std: number, group: ParamGroup = 'backbone'): Variable {
+    const n = shape.reduce((a, b) => a * b, 1);
+    return this.add(
+      name,
+      shape,
+      this.fill(n, () => (std === 0 ? 0 : std * this.rng.normal())),
+      group,
+      true,
+    );
+  }
+
   bn(name: string, c: number, group: ParamGroup = 'backbone'): BatchNormParams {
     return {
       gamma: this.add(`${name}.weight`, [c], new Float32Array(c).fill(1), group, true),

@@ -1,6 +1,7 @@
 import type { OnnxGraphBuilder } from '../engine/onnx-graph.ts';
 import { Rng } from '../util/rng.ts';
 import type { ArchConfig, Network } from './network.ts';
+import { faceapiExpression } from './faceapi-expression.ts';
 import { mlp } from './mlp.ts';
 import { resnet18 } from './resnet18.ts';
 import { tinyCnn } from './tiny-cnn.ts';
@@ -62,6 +63,7 @@ export function createModel(name: string, options: CreateModelOptions = {}): Net
   return spec.build(config, new Rng(seed), `${name}-${instances++}`);
 }
 
+registerArch(faceapiExpression);
 registerArch(mlp);
 registerArch(resnet18);
 registerArch(tinyCnn);

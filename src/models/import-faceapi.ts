@@ -1,0 +1,79 @@
+/** Imports @vladmandic/face-api's expression model into our `faceapi-expression` architecture. */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { tf } from '../engine/tf.ts';
+import { AFFWILD2_CLASSES } from '../data/classes.ts';
+import { FACEAPI_CLASSES } from './faceapi-expression.ts';
+import type { Network } from './network.ts';
+import { createModel } from './registry.ts';
+import { readWeightsManifest } from './tfjs-weights.ts';
+
+const AFFWILD2_FROM_FACEAPI: Record<string, (typeof FACEAPI_CLASSES)[number]> = {
+  Neutral: 'neutral',
+  Anger: 'angry',
+  Disgust: 'disgusted',
+  Fear: 'fearful',
+  Happiness: 'happy',
+  Sadness: 'sad',
+  Surprise: 'surprised',
+};
+
+/** Column order that turns face-api's outputs into Aff-Wild2's. */
+export const FACEAPI_TO_AFFWILD2 = AFFWILD2_CLASSES.map((c) =>
+  FACEAPI_CLASSES.indexOf(AFFWILD2_FROM_FACEAPI[c]!),
+);
+
+/** The model folder of the installed @vladmandic/face-api package. */
+export function faceapiModelDir(): string {
+  try {
+    return join(
+      dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')),
+      'model',
+    );
+  } catch {
+    throw new Error(
+      'the npm package @vladmandic/face-api is not installed (npm install @vladmandic/face-api)',
+    );
+  }
+}
+
+/**
+ * Loads `face_expression_model` from `dir` (default: the installed package). `affwild2Order`
+ * (default true) reorders the head's 7 outputs into Aff-Wild2 class order.
+ */
+export async function importFaceapiExpression(
+  dir = faceapiModelDir(),
+  { affwild2Order = true } = {},
+): Promise<Network> {
+  const weights = await readWeightsManifest(
+    join(dir, 'face_expression_model-weights_manifest.json'),
+  );
+  const net = createModel('faceapi-expression');
+  try {
+    for (const p of net.params) {
+      const source = p.name === 'fc.weight' ? 'fc/weights' : p.name.replace(/\./g, '/');
+      const w = weights.get(source);
+      if (w.shape.join(',') !== p.variable.shape.join(',')) {
+        throw new Error(
+          `face-api weight '${source}' has shape [${w.shape}], expected [${p.variable.shape}]`,
+        );
+      }
+      let values = w.values;
+      if (affwild2Order && p.name.startsWith('fc.')) {
+        const cols = w.shape[w.shape.length - 1] as number;
+        const rows = values.length / cols;
+        const out = new Float32Array(values.length);
+        for (let r = 0; r < rows; r++)
+          FACEAPI_TO_AFFWILD2.forEach(
+            (src, c) => (out[r * cols + c] = values[r * cols + src] as number),
+          );
+        values = out;
+      }
+      p.variable.assign(tf.tensor(values, p.variable.shape));
+    }
+    return net;
+  } catch (err) {
+    net.dispose();
+    throw err;
+  }
+}
