@@ -1,8 +1,6 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { tf, type Network } from '../src/index.ts';
 import {
   FACEAPI_TO_AFFWILD2,
@@ -11,23 +9,7 @@ import {
 } from '../src/models/import-faceapi.ts';
 import { FACEAPI_MEAN_RGB } from '../src/models/faceapi-expression.ts';
 import { useTestBackend } from './helpers/backend.ts';
-
-/** The face-api package itself (its wasm build shares our tfjs-core 4.22), used as the reference. */
-interface FaceApi {
-  nets: {
-    ssdMobilenetv1: { loadFromDisk(dir: string): Promise<void> };
-    faceExpressionNet: {
-      loadFromDisk(dir: string): Promise<void>;
-      runNet(input: unknown): tf.Tensor2D;
-    };
-  };
-  SsdMobilenetv1Options: new (o: { minConfidence: number }) => unknown;
-  detectAllFaces(img: tf.Tensor3D, options: unknown): Promise<unknown[]>;
-  extractFaceTensors(img: tf.Tensor3D, dets: unknown[]): Promise<tf.Tensor3D[]>;
-  toNetInput(
-    t: tf.Tensor3D,
-  ): Promise<{ toBatchTensor(size: number, center: boolean): tf.Tensor4D }>;
-}
+import { demoFaceCrops, loadFaceApi, type FaceApi } from './helpers/demo-faces.ts';
 
 describe('faceapi-expression import', () => {
   let faceapi: FaceApi;
@@ -35,10 +17,7 @@ describe('faceapi-expression import', () => {
   const dir = faceapiModelDir();
   before(async () => {
     await useTestBackend('wasm');
-    faceapi = createRequire(import.meta.url)(
-      '@vladmandic/face-api/dist/face-api.node-wasm.js',
-    ) as FaceApi;
-    await faceapi.nets.ssdMobilenetv1.loadFromDisk(dir);
+    faceapi = loadFaceApi();
     await faceapi.nets.faceExpressionNet.loadFromDisk(dir);
     ours = await importFaceapiExpression();
   });
@@ -49,36 +28,24 @@ describe('faceapi-expression import', () => {
     async () => {
       let faces = 0;
       let worst = 0;
-      for (const k of [1, 2, 3, 4, 5, 6]) {
-        const { data, info } = await sharp(join(dir, '..', 'demo', `sample${k}.jpg`))
-          .removeAlpha()
-          .raw()
-          .toBuffer({ resolveWithObject: true });
-        const img = tf.tensor3d(new Uint8Array(data), [info.height, info.width, 3], 'int32');
-        const dets = await faceapi.detectAllFaces(
-          img,
-          new faceapi.SsdMobilenetv1Options({ minConfidence: 0.2 }),
+      for (const face of await demoFaceCrops(faceapi)) {
+        const input = await faceapi.toNetInput(face);
+        const theirs = faceapi.nets.faceExpressionNet.runNet(input).dataSync();
+        const mine = tf.tidy(() => {
+          const batch = tf.cast(input.toBatchTensor(112, true), 'float32');
+          return ours
+            .apply(
+              tf.div(tf.sub(batch, tf.tensor1d([...FACEAPI_MEAN_RGB])), 255) as tf.Tensor4D,
+              false,
+            )
+            .dataSync();
+        });
+        const scale = Math.max(...Array.from(theirs, Math.abs));
+        FACEAPI_TO_AFFWILD2.forEach(
+          (src, c) => (worst = Math.max(worst, Math.abs(mine[c]! - theirs[src]!) / scale)),
         );
-        for (const face of await faceapi.extractFaceTensors(img, dets)) {
-          const input = await faceapi.toNetInput(face);
-          const theirs = faceapi.nets.faceExpressionNet.runNet(input).dataSync();
-          const mine = tf.tidy(() => {
-            const batch = tf.cast(input.toBatchTensor(112, true), 'float32');
-            return ours
-              .apply(
-                tf.div(tf.sub(batch, tf.tensor1d([...FACEAPI_MEAN_RGB])), 255) as tf.Tensor4D,
-                false,
-              )
-              .dataSync();
-          });
-          const scale = Math.max(...Array.from(theirs, Math.abs));
-          FACEAPI_TO_AFFWILD2.forEach(
-            (src, c) => (worst = Math.max(worst, Math.abs(mine[c]! - theirs[src]!) / scale)),
-          );
-          faces++;
-          face.dispose();
-        }
-        img.dispose();
+        faces++;
+        face.dispose();
       }
       assert.ok(faces >= 20, `face-api found ${faces} faces in the demo photos`);
       assert.ok(worst < 1e-4, `max relative logit difference ${worst}`);

@@ -10,7 +10,7 @@ import type { OnnxGraphBuilder } from '../engine/onnx-graph.ts';
 import { tf, type Tensor2D, type Tensor4D, type Variable } from '../engine/tf.ts';
 import type { Rng } from '../util/rng.ts';
 import { linear, ParamBuilder, ParamNetwork, type ArchConfig, type Network } from './network.ts';
-import { paramValues, linear as onnxLinear } from './onnx-layers.ts';
+import { linear as onnxLinear, tfConv, tfOutSize } from './onnx-layers.ts';
 import type { ArchSpec } from './registry.ts';
 
 export const FACEAPI_CLASSES = [
@@ -94,69 +94,44 @@ function buildFaceapiExpression(config: ArchConfig, rng: Rng, tag: string): Netw
   });
 }
 
-/** TF 'same' padding for one axis as [begin, end]. */
-function samePad(size: number, k: number, stride: number): [number, number] {
-  const out = Math.ceil(size / stride);
-  const total = Math.max((out - 1) * stride + k - size, 0);
-  return [Math.floor(total / 2), total - Math.floor(total / 2)];
-}
-
 function exportFaceapiExpression(g: OnnxGraphBuilder, net: Network, x: string): string {
   let size = net.config.inputSize;
-  const conv = (
-    input: string,
-    w: string,
-    bias: string | undefined,
-    stride: number,
-    group: number,
-    k: number,
-  ) => {
-    const { values, shape } = paramValues(net, w);
-    const [kh, kw, ci, co] = shape as [number, number, number, number];
-    // HWIO → OIHW; depthwise filters [kh, kw, C, 1] become [C, 1, kh, kw].
-    const outC = group > 1 ? ci : co;
-    const inC = group > 1 ? 1 : ci;
-    const oihw = new Float32Array(values.length);
-    for (let o = 0; o < outC; o++)
-      for (let i = 0; i < inC; i++)
-        for (let y = 0; y < kh; y++)
-          for (let z = 0; z < kw; z++)
-            oihw[((o * inC + i) * kh + y) * kw + z] = values[
-              group > 1 ? (y * kw + z) * ci + o : ((y * kw + z) * ci + i) * co + o
-            ] as number;
-    const [pb, pe] = samePad(size, k, stride);
-    const inputs = [input, g.constant(w, oihw, [outC, inC, kh, kw])];
-    if (bias) inputs.push(g.constant(bias, paramValues(net, bias).values, [outC]));
-    return g.node('Conv', inputs, {
-      kernel_shape: [kh, kw],
-      strides: [stride, stride],
-      pads: [pb, pb, pe, pe],
-      group,
+  const sep = (input: string, name: string, stride: number) => {
+    const dw = tfConv(g, net, input, `${name}.depthwise_filter`, {
+      stride,
+      padding: 'same',
+      size,
+      depthwise: true,
+    });
+    size = tfOutSize(size, 3, stride, 'same');
+    return tfConv(g, net, dw, `${name}.pointwise_filter`, {
+      stride: 1,
+      padding: 'same',
+      size,
+      bias: `${name}.bias`,
     });
   };
-  const sep = (input: string, name: string, stride: number, cin: number) => {
-    const dw = conv(input, `${name}.depthwise_filter`, undefined, stride, cin, 3);
-    if (stride > 1) size = Math.ceil(size / stride);
-    return conv(dw, `${name}.pointwise_filter`, `${name}.bias`, 1, 1, 1);
-  };
   let h = x;
-  let cin = net.config.inChannels;
-  WIDTHS.forEach((width, i) => {
+  WIDTHS.forEach((_, i) => {
     const n = `dense${i}`;
     let out1: string;
     if (i === 0) {
-      out1 = conv(h, `${n}.conv0.filters`, `${n}.conv0.bias`, 2, 1, 3);
-      size = Math.ceil(size / 2);
+      out1 = tfConv(g, net, h, `${n}.conv0.filters`, {
+        stride: 2,
+        padding: 'same',
+        size,
+        bias: `${n}.conv0.bias`,
+      });
+      size = tfOutSize(size, 3, 2, 'same');
     } else {
-      out1 = sep(h, `${n}.conv0`, 2, cin);
+      out1 = sep(h, `${n}.conv0`, 2);
     }
     out1 = g.node('Relu', [out1]);
-    const out2 = sep(out1, `${n}.conv1`, 1, width);
-    const out3 = sep(g.node('Relu', [g.node('Add', [out1, out2])]), `${n}.conv2`, 1, width);
+    const out2 = sep(out1, `${n}.conv1`, 1);
+    const out3 = sep(g.node('Relu', [g.node('Add', [out1, out2])]), `${n}.conv2`, 1);
     const s23 = g.node('Add', [out2, out3]);
-    const out4 = sep(g.node('Relu', [g.node('Add', [out1, s23])]), `${n}.conv3`, 1, width);
+    const out4 = sep(g.node('Relu', [g.node('Add', [out1, s23])]), `${n}.conv3`, 1);
     h = g.node('Relu', [g.node('Add', [out1, g.node('Add', [s23, out4])])]);
-    cin = width;
   });
   const pooled = g.node('AveragePool', [h], { kernel_shape: [7, 7], strides: [2, 2] });
   return onnxLinear(g, net, g.node('Flatten', [pooled], { axis: 1 }), 'fc');

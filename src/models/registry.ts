@@ -2,6 +2,7 @@ import type { OnnxGraphBuilder } from '../engine/onnx-graph.ts';
 import { Rng } from '../util/rng.ts';
 import type { ArchConfig, Network } from './network.ts';
 import { faceapiExpression } from './faceapi-expression.ts';
+import { miniXception } from './mini-xception.ts';
 import { mlp } from './mlp.ts';
 import { resnet18 } from './resnet18.ts';
 import { tinyCnn } from './tiny-cnn.ts';
@@ -64,6 +65,7 @@ export function createModel(name: string, options: CreateModelOptions = {}): Net
 }
 
 registerArch(faceapiExpression);
+registerArch(miniXception);
 registerArch(mlp);
 registerArch(resnet18);
 registerArch(tinyCnn);
