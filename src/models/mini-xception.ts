@@ -132,12 +132,11 @@ function exportMiniXception(g: OnnxGraphBuilder, net: Network, x: string): strin
     });
     const s1 = g.node('Relu', [sep(reluInput ? g.node('Relu', [h]) : h, `${name}.sep1`)]);
     const s2 = sep(s1, `${name}.sep2`);
-    const [pb, pe] = [Math.floor(Math.max((Math.ceil(size / 2) - 1) * 2 + 3 - size, 0) / 2), 0];
-    const total = Math.max((Math.ceil(size / 2) - 1) * 2 + 3 - size, 0);
+    const [pb, pe] = tfSamePad(size, 3, 2);
     const pool = g.node('MaxPool', [s2], {
       kernel_shape: [3, 3],
       strides: [2, 2],
-      pads: [pb, pb, total - pb + pe, total - pb + pe],
+      pads: [pb, pb, pe, pe],
     });
     size = tfOutSize(size, 3, 2, 'same');
     h = g.node('Add', [pool, residual]);
