@@ -37,12 +37,21 @@ describe('model bundles', () => {
     });
     for (let e = 0; e < 4; e++) trainer.trainEpoch(quadrantData(128));
     bundle = join(dir, 'quadrants');
-    await writeBundle(bundle, trainer.members, {
-      name: 'quadrants',
-      classes: CLASSES,
-      preprocessing: { crop: 'box', color: 'rgb', ...trainer.normalisation },
-      provenance: { source: 'test', licence: 'MIT' },
-    });
+    const pre = {
+      crop: 'box' as const,
+      inputSize: 16,
+      color: 'rgb' as const,
+      ...trainer.normalisation,
+    };
+    await writeBundle(
+      bundle,
+      trainer.members.map((net) => ({ net, pre })),
+      {
+        name: 'quadrants',
+        classes: CLASSES,
+        provenance: { source: 'test', licence: 'MIT' },
+      },
+    );
   });
   after(async () => {
     trainer.dispose();

@@ -27,6 +27,21 @@ function randomise(net: Network, seed: number): void {
   }
 }
 
+/** An ensemble member with its own preprocessing (grey for 1-channel networks). */
+function member(net: Network, crop: 'aligned' | 'box' = 'aligned', mean = 0.45, std = 0.25) {
+  const c = net.config.inChannels;
+  return {
+    net,
+    pre: {
+      crop,
+      inputSize: net.config.inputSize,
+      color: c === 1 ? ('grey' as const) : ('rgb' as const),
+      mean: new Array(c).fill(mean),
+      std: new Array(c).fill(std),
+    },
+  };
+}
+
 const SIZES: Record<string, number> = {
   resnet18: 48,
   'tiny-cnn': 16,
@@ -42,10 +57,8 @@ describe('ONNX ensemble export', () => {
       const inputSize = SIZES[arch] ?? 32;
       const members = [1, 2].map((seed) => createModel(arch, { seed, inputSize }));
       members.forEach((m, j) => randomise(m, 10 + j));
-      const c = members[0]!.config.inChannels;
-      const norm = { mean: new Array(c).fill(0.45), std: new Array(c).fill(0.25) };
-      const bytes = exportEnsembleOnnx(members, norm);
-      const check = await verifyEnsembleExport(members, bytes, norm);
+      const ensemble = members.map((m) => member(m));
+      const check = await verifyEnsembleExport(ensemble, exportEnsembleOnnx(ensemble));
       assert.ok(check.logitsRelError < 1e-4, `relative logits error ${check.logitsRelError}`);
       assert.ok(check.probsAbsError < 1e-5, `probability error ${check.probsAbsError}`);
       for (const m of members) m.dispose();
@@ -55,10 +68,11 @@ describe('ONNX ensemble export', () => {
   it('consensus and mean_probs equal ensemblePredict for 3 members', async () => {
     const members = [1, 2, 3].map((seed) => createModel('tiny-cnn', { seed, numClasses: 4 }));
     members.forEach((m, j) => randomise(m, 20 + j));
-    const norm = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
-    const model = await OnnxModel.create(exportEnsembleOnnx(members, norm));
+    const model = await OnnxModel.create(
+      exportEnsembleOnnx(members.map((m) => member(m, 'aligned', 0.5, 0.5))),
+    );
     const data = Float32Array.from({ length: 2 * 16 * 16 * 3 }, (_, i) => (Math.sin(i) + 1) / 2);
-    const out = await model.run({ images: { data, dims: [2, 16, 16, 3] } });
+    const out = await model.run({ aligned: { data, dims: [2, 16, 16, 3] } });
     const ref = ensemblePredict(
       tf.tidy(() => {
         const x = tf.div(tf.sub(tf.tensor4d(data, [2, 16, 16, 3]), 0.5), 0.5) as tf.Tensor4D;
@@ -79,11 +93,9 @@ describe('ONNX ensemble export', () => {
 
   it('a single-member export has consensus 1', async () => {
     const net = createModel('tiny-cnn', { seed: 3 });
-    const model = await OnnxModel.create(
-      exportEnsembleOnnx([net], { mean: [0, 0, 0], std: [1, 1, 1] }),
-    );
+    const model = await OnnxModel.create(exportEnsembleOnnx([member(net, 'aligned', 0, 1)]));
     const out = await model.run({
-      images: { data: new Float32Array(16 * 16 * 3), dims: [1, 16, 16, 3] },
+      aligned: { data: new Float32Array(16 * 16 * 3), dims: [1, 16, 16, 3] },
     });
     assert.deepEqual(Array.from(out.consensus!.data), [1]);
     await model.dispose();
@@ -92,9 +104,9 @@ describe('ONNX ensemble export', () => {
 
   it('the runtime names missing inputs and rejects a truncated model', async () => {
     const net = createModel('tiny-cnn', { seed: 3 });
-    const bytes = exportEnsembleOnnx([net], { mean: [0, 0, 0], std: [1, 1, 1] });
+    const bytes = exportEnsembleOnnx([member(net)]);
     const model = await OnnxModel.create(bytes);
-    await assert.rejects(model.run({}), /missing model input\(s\): images \(expected images\)/);
+    await assert.rejects(model.run({}), /missing model input\(s\): aligned \(expected aligned\)/);
     await model.dispose();
     await assert.rejects(
       OnnxModel.create(bytes.subarray(0, bytes.length / 2)),
@@ -103,12 +115,26 @@ describe('ONNX ensemble export', () => {
     net.dispose();
   });
 
+  it('members with different crop modes, sizes and colours: one input per crop mode, resize and grey in-graph', async () => {
+    const rgb = createModel('tiny-cnn', { seed: 4, inputSize: 32 });
+    const grey = createModel('mini-xception', { seed: 5, inputSize: 20 });
+    const small = createModel('tiny-cnn', { seed: 6, inputSize: 16 });
+    [rgb, grey, small].forEach((m, j) => randomise(m, 30 + j));
+    const ensemble = [member(rgb, 'box'), member(grey, 'box', 0.5, 0.5), member(small, 'aligned')];
+    const bytes = exportEnsembleOnnx(ensemble);
+    const model = await OnnxModel.create(bytes);
+    assert.deepEqual([...model.inputNames].sort(), ['aligned', 'box']);
+    await model.dispose();
+    const check = await verifyEnsembleExport(ensemble, bytes);
+    assert.ok(check.logitsRelError < 1e-4, `relative logits error ${check.logitsRelError}`);
+    for (const m of [rgb, grey, small]) m.dispose();
+  });
+
   it('a wrong export fails verification', async () => {
     const a = createModel('tiny-cnn', { seed: 1 });
     const b = createModel('tiny-cnn', { seed: 2 });
-    const norm = { mean: [0, 0, 0], std: [1, 1, 1] };
     await assert.rejects(
-      verifyEnsembleExport([a], exportEnsembleOnnx([b], norm), norm),
+      verifyEnsembleExport([member(a)], exportEnsembleOnnx([member(b)])),
       /ONNX export does not match tfjs/,
     );
     a.dispose();

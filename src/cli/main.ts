@@ -85,7 +85,7 @@ export function buildCli(): Command {
         );
       });
       console.log(
-        `onnx: ${m.onnx.file} (input '${m.onnx.input}' NHWC in [0,1]; verified against tfjs: ${m.onnx.verified.logitsRelError.toExponential(1)} max relative logit error)`,
+        `onnx: ${m.onnx.file}, inputs ${m.onnx.inputs.map((x) => `'${x.mode}' ${x.size}×${x.size}×3`).join(', ')} (NHWC RGB in [0,1]); verified against tfjs: ${m.onnx.verified.logitsRelError.toExponential(1)} max relative logit error`,
       );
       console.log(
         `provenance: ${m.provenance.source}; licence ${m.provenance.licence}; created ${m.provenance.createdAt}`,
@@ -139,15 +139,17 @@ export function buildCli(): Command {
           if (opts.crop !== 'aligned' && opts.crop !== 'box')
             throw new Error(`--crop must be 'aligned' or 'box', got '${opts.crop}'`);
           const [, , c] = trainer.inputShape;
-          const m = await writeBundle(dir, trainer.members, {
+          const pre = {
+            crop: opts.crop as 'aligned' | 'box',
+            inputSize: trainer.inputShape[0],
+            color: c === 1 ? ('grey' as const) : ('rgb' as const),
+            ...trainer.normalisation,
+          };
+          const members = trainer.members.map((net) => ({ net, pre }));
+          const m = await writeBundle(dir, members, {
             name: opts.name ?? dir.split('/').filter(Boolean).pop() ?? 'bundle',
             description: `CCT ensemble, ${trainer.config.members} × ${trainer.config.arch}, trained by cctfer`,
             classes,
-            preprocessing: {
-              crop: opts.crop,
-              color: c === 1 ? 'grey' : 'rgb',
-              ...trainer.normalisation,
-            },
             provenance: {
               source: `cctfer training checkpoint ${ckpt} (epoch ${trainer.epoch})`,
               licence: 'as the training data allows',

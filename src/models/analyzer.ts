@@ -1,9 +1,11 @@
 /**
  * Classifies face crops with a model bundle, on ONNX Runtime (default, fast) or tfjs (reference).
- * Crops are NHWC at the bundle's input size, uint8 0–255 or float32 in [0,1].
+ * A bundle needs one crop batch per crop mode its members use (`analyzer.cropInputs`): NHWC RGB at
+ * that mode's size, uint8 0–255 or float32 in [0,1]. Each member's resize/grey/normalisation is
+ * part of the model.
  */
-import { OnnxModel, type OnnxDevice } from '../engine/onnx-runtime.ts';
-import { tf, type Tensor2D, type Tensor4D } from '../engine/tf.ts';
+import { OnnxModel, type FloatTensor, type OnnxDevice } from '../engine/onnx-runtime.ts';
+import { tf, type Tensor2D } from '../engine/tf.ts';
 import { ensemblePredict } from '../cct/ensemble.ts';
 import {
   loadBundleMembers,
@@ -11,7 +13,8 @@ import {
   readBundleOnnx,
   type BundleManifest,
 } from './bundle.ts';
-import type { Network } from './network.ts';
+import type { EnsembleMember } from './ensemble-export.ts';
+import { preprocessForMember, type CropMode } from './preprocess.ts';
 
 export type InferenceEngine = 'onnx' | 'tfjs';
 
@@ -26,7 +29,7 @@ export interface AnalyzerOptions {
 
 export interface CropBatch {
   data: Uint8Array | Float32Array;
-  /** Number of crops; data holds count × S × S × C values. */
+  /** Number of crops; data holds count × S × S × 3 values. */
   count: number;
 }
 
@@ -45,7 +48,7 @@ export class ExpressionAnalyzer {
     readonly manifest: BundleManifest,
     readonly engine: InferenceEngine,
     private readonly onnx?: OnnxModel,
-    private readonly members?: Network[],
+    private readonly members?: EnsembleMember[],
   ) {}
 
   static async create(
@@ -53,12 +56,6 @@ export class ExpressionAnalyzer {
     options: AnalyzerOptions = {},
   ): Promise<ExpressionAnalyzer> {
     const manifest = await readBundleManifest(bundleDir);
-    const pre = manifest.members.map((m) => JSON.stringify(m.preprocessing));
-    if (new Set(pre).size !== 1) {
-      throw new Error(
-        `bundle ${bundleDir}: members with different preprocessing are not supported by this analyzer yet`,
-      );
-    }
     const engine = options.engine ?? 'onnx';
     if (engine === 'onnx') {
       const bytes = await readBundleOnnx(bundleDir, manifest);
@@ -80,51 +77,69 @@ export class ExpressionAnalyzer {
     return this.manifest.classes;
   }
 
-  /** [size, size, channels] of one crop. */
-  get cropShape(): [number, number, number] {
-    const p = this.manifest.members[0]!.preprocessing;
-    return [p.inputSize, p.inputSize, p.color === 'grey' ? 1 : 3];
+  /** The crop inputs this bundle needs: one per crop mode, each [n, size, size, 3]. */
+  get cropInputs(): readonly { mode: CropMode; size: number }[] {
+    return this.manifest.onnx.inputs;
   }
 
-  async classifyCrops(batch: CropBatch): Promise<CropPrediction[]> {
-    const [s, , c] = this.cropShape;
-    const expected = batch.count * s * s * c;
-    if (batch.data.length !== expected) {
-      throw new RangeError(
-        `crop data holds ${batch.data.length} values; ${batch.count} crops of ${s}×${s}×${c} need ${expected}`,
-      );
+  /** Classifies n faces given as one crop batch per crop mode (all with the same count). */
+  async classify(crops: Partial<Record<CropMode, CropBatch>>): Promise<CropPrediction[]> {
+    const feeds: Record<string, FloatTensor> = {};
+    let count = -1;
+    for (const { mode, size } of this.cropInputs) {
+      const batch = crops[mode];
+      if (!batch)
+        throw new Error(
+          `this bundle needs '${mode}' crops (${size}×${size}×3); got ${Object.keys(crops).join(', ') || 'none'}`,
+        );
+      if (count >= 0 && batch.count !== count)
+        throw new RangeError(
+          `crop batches disagree on the number of faces (${count} vs ${batch.count})`,
+        );
+      count = batch.count;
+      const expected = batch.count * size * size * 3;
+      if (batch.data.length !== expected) {
+        throw new RangeError(
+          `'${mode}' crop data holds ${batch.data.length} values; ${batch.count} crops of ${size}×${size}×3 need ${expected}`,
+        );
+      }
+      const data =
+        batch.data instanceof Uint8Array
+          ? Float32Array.from(batch.data, (v) => v / 255)
+          : batch.data;
+      feeds[mode] = { data, dims: [batch.count, size, size, 3] };
     }
-    if (batch.count === 0) return [];
-    const data =
-      batch.data instanceof Uint8Array ? Float32Array.from(batch.data, (v) => v / 255) : batch.data;
-    const n = this.manifest.members.length;
+    if (count <= 0) return [];
     const k = this.classes.length;
+    const n = this.manifest.members.length;
     let mean: Float32Array;
     let members: Float32Array;
     let consensus: Float32Array;
     if (this.onnx) {
-      const out = await this.onnx.run({
-        [this.manifest.onnx.input]: { data, dims: [batch.count, s, s, c] },
-      });
+      const out = await this.onnx.run(feeds);
       mean = out.mean_probs!.data;
       members = out.member_probs!.data;
       consensus = out.consensus!.data;
     } else {
-      const p = this.manifest.members[0]!.preprocessing;
-      const logits = tf.tidy(() => {
-        const x = tf.div(
-          tf.sub(tf.tensor4d(data, [batch.count, s, s, c]), tf.tensor1d(p.mean)),
-          tf.tensor1d(p.std),
-        ) as Tensor4D;
-        return (this.members as Network[]).map((m) => m.apply(x, false));
-      });
+      const logits = tf.tidy(() =>
+        (this.members as EnsembleMember[]).map(({ net, pre }) => {
+          const f = feeds[pre.crop]!;
+          return net.apply(
+            preprocessForMember(
+              tf.tensor4d(f.data, f.dims as [number, number, number, number]),
+              pre,
+            ),
+            false,
+          );
+        }),
+      );
       const out = ensemblePredict(logits);
       mean = out.meanProbs.dataSync() as Float32Array;
       members = tf.tidy(() => tf.stack(out.memberProbs).dataSync() as Float32Array);
       consensus = out.consensus.dataSync() as Float32Array;
       tf.dispose([...logits, out.meanProbs, out.consensus, ...(out.memberProbs as Tensor2D[])]);
     }
-    return Array.from({ length: batch.count }, (_, i) => {
+    return Array.from({ length: count }, (_, i) => {
       const probs = Array.from(mean.subarray(i * k, (i + 1) * k));
       const labelIndex = probs.indexOf(Math.max(...probs));
       return {
@@ -133,14 +148,24 @@ export class ExpressionAnalyzer {
         label: this.classes[labelIndex] as string,
         consensus: consensus[i] as number,
         memberProbs: Array.from({ length: n }, (_, j) =>
-          Array.from(members.subarray((j * batch.count + i) * k, (j * batch.count + i + 1) * k)),
+          Array.from(members.subarray((j * count + i) * k, (j * count + i + 1) * k)),
         ),
       };
     });
   }
 
+  /** Shorthand for bundles with a single crop input. */
+  async classifyCrops(batch: CropBatch): Promise<CropPrediction[]> {
+    if (this.cropInputs.length !== 1) {
+      throw new Error(
+        `this bundle needs ${this.cropInputs.map((c) => `'${c.mode}'`).join(' and ')} crops: use classify()`,
+      );
+    }
+    return this.classify({ [this.cropInputs[0]!.mode]: batch });
+  }
+
   async dispose(): Promise<void> {
     await this.onnx?.dispose();
-    for (const m of this.members ?? []) m.dispose();
+    for (const m of this.members ?? []) m.net.dispose();
   }
 }

@@ -9,9 +9,10 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { tf } from '../engine/tf.ts';
-import { exportEnsembleOnnx } from './ensemble-export.ts';
+import { exportEnsembleOnnx, type EnsembleMember } from './ensemble-export.ts';
 import { verifyEnsembleExport, type ExportCheck } from './ensemble-verify.ts';
 import type { Network } from './network.ts';
+import { cropInputs } from './preprocess.ts';
 import { createModel, listArchs } from './registry.ts';
 
 export const BUNDLE_FORMAT = 'cctfer-bundle';
@@ -74,8 +75,14 @@ export const bundleManifestSchema = z
       .object({
         file: z.literal(ONNX_FILE),
         sha256,
-        input: z.string(),
-        layout: z.literal('NHWC'),
+        /** One NHWC RGB [0,1] input per crop mode, at the largest size its members take. */
+        inputs: z
+          .array(
+            z
+              .object({ mode: z.enum(['aligned', 'box']), size: z.number().int().positive() })
+              .strict(),
+          )
+          .min(1),
         verified: z.object({ logitsRelError: z.number(), samples: z.number().int() }).strict(),
       })
       .strict(),
@@ -125,8 +132,6 @@ export interface WriteBundleOptions {
   name: string;
   description?: string;
   classes: readonly string[];
-  /** Shared by all members (a trained CCT ensemble). */
-  preprocessing: Omit<Preprocessing, 'inputSize'>;
   provenance: Omit<BundleManifest['provenance'], 'createdAt'>;
   metrics?: Record<string, number>;
 }
@@ -134,20 +139,18 @@ export interface WriteBundleOptions {
 /** Writes members + verified ONNX export + manifest to `dir`, atomically. */
 export async function writeBundle(
   dir: string,
-  members: Network[],
+  members: EnsembleMember[],
   options: WriteBundleOptions,
 ): Promise<BundleManifest> {
-  const first = members[0];
-  if (!first) throw new Error('a bundle needs at least one member');
-  const norm = { mean: options.preprocessing.mean, std: options.preprocessing.std };
-  const onnxBytes = exportEnsembleOnnx(members, norm);
-  const check: ExportCheck = await verifyEnsembleExport(members, onnxBytes, norm);
+  if (members.length === 0) throw new Error('a bundle needs at least one member');
+  const onnxBytes = exportEnsembleOnnx(members);
+  const check: ExportCheck = await verifyEnsembleExport(members, onnxBytes);
   const files = new Map<string, Uint8Array>([[ONNX_FILE, onnxBytes]]);
-  const memberEntries = members.map((m, j) => {
+  const memberEntries = members.map(({ net, pre }, j) => {
     const tensors: { name: string; shape: number[]; offset: number }[] = [];
     const chunks: Uint8Array[] = [];
     let offset = 0;
-    for (const p of m.params) {
+    for (const p of net.params) {
       const values = Float32Array.from(p.variable.dataSync() as Float32Array);
       tensors.push({ name: p.name, shape: p.variable.shape, offset });
       chunks.push(new Uint8Array(values.buffer));
@@ -157,10 +160,10 @@ export async function writeBundle(
     const file = `member${j}.bin`;
     files.set(file, bytes);
     return {
-      arch: m.arch,
-      config: { ...m.config },
+      arch: net.arch,
+      config: { ...net.config },
       weights: { file, sha256: digest(bytes), tensors },
-      preprocessing: { ...options.preprocessing, inputSize: m.config.inputSize },
+      preprocessing: { ...pre },
     };
   });
   const manifest = bundleManifestSchema.parse({
@@ -173,15 +176,19 @@ export async function writeBundle(
     onnx: {
       file: ONNX_FILE,
       sha256: digest(onnxBytes),
-      input: 'images',
-      layout: 'NHWC',
+      inputs: cropInputs(members.map((m) => m.pre)),
       verified: { logitsRelError: check.logitsRelError, samples: check.samples },
     },
     provenance: { ...options.provenance, createdAt: new Date().toISOString() },
     ...(options.metrics && { metrics: options.metrics }),
   });
   files.set(MANIFEST, new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`));
+  await writeDirAtomic(dir, files);
+  return manifest;
+}
 
+/** Writes the files into a temporary sibling directory, then renames it over `dir`. */
+async function writeDirAtomic(dir: string, files: Map<string, Uint8Array>): Promise<void> {
   await mkdir(dirname(dir), { recursive: true });
   const unique = `${process.pid}-${Date.now()}`;
   const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${unique}`);
@@ -202,7 +209,6 @@ export async function writeBundle(
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
-  return manifest;
 }
 
 async function readChecked(dir: string, file: string, expected: string): Promise<Buffer> {
@@ -259,7 +265,10 @@ export async function readBundleOnnx(dir: string, manifest: BundleManifest): Pro
 }
 
 /** Builds the member networks (tfjs) from their weight files; nothing is half-loaded on error. */
-export async function loadBundleMembers(dir: string, manifest: BundleManifest): Promise<Network[]> {
+export async function loadBundleMembers(
+  dir: string,
+  manifest: BundleManifest,
+): Promise<EnsembleMember[]> {
   const buffers = await Promise.all(
     manifest.members.map((m) => readChecked(dir, m.weights.file, m.weights.sha256)),
   );
@@ -293,7 +302,7 @@ export async function loadBundleMembers(dir: string, manifest: BundleManifest): 
         p.variable.assign(tf.tensor(values[i] as Float32Array, p.variable.shape)),
       );
     });
-    return nets;
+    return nets.map((net, j) => ({ net, pre: manifest.members[j]!.preprocessing }));
   } catch (err) {
     for (const n of nets) n.dispose();
     throw err;

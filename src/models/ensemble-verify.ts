@@ -1,8 +1,8 @@
-import { OnnxModel } from '../engine/onnx-runtime.ts';
+import { OnnxModel, type FloatTensor } from '../engine/onnx-runtime.ts';
 import { tf, type Tensor4D } from '../engine/tf.ts';
 import { Rng } from '../util/rng.ts';
-import { ENSEMBLE_INPUT, type EnsembleExportOptions } from './ensemble-export.ts';
-import type { Network } from './network.ts';
+import type { EnsembleMember } from './ensemble-export.ts';
+import { cropInputs, preprocessForMember } from './preprocess.ts';
 
 export interface ExportCheck {
   /** max |onnx − tfjs| / max |tfjs| over the member logits. */
@@ -17,12 +17,10 @@ export interface ExportCheck {
  * 1 and batch > 1) and compares logits; throws when they differ by more than `tolerance`.
  */
 export async function verifyEnsembleExport(
-  members: Network[],
+  members: EnsembleMember[],
   onnxBytes: Uint8Array,
-  norm: EnsembleExportOptions,
   { tolerance = 1e-4, seed = 0 }: { tolerance?: number; seed?: number } = {},
 ): Promise<ExportCheck> {
-  const { inputSize: s, inChannels: c } = (members[0] as Network).config;
   const model = await OnnxModel.create(onnxBytes);
   const rng = new Rng(seed);
   let logitsRelError = 0;
@@ -30,14 +28,25 @@ export async function verifyEnsembleExport(
   let samples = 0;
   try {
     for (const batch of [1, 3]) {
-      const data = Float32Array.from({ length: batch * s * s * c }, () => rng.next());
-      const out = await model.run({ [ENSEMBLE_INPUT]: { data, dims: [batch, s, s, c] } });
+      const feeds: Record<string, FloatTensor> = {};
+      for (const { mode, size } of cropInputs(members.map((m) => m.pre))) {
+        feeds[mode] = {
+          data: Float32Array.from({ length: batch * size * size * 3 }, () => rng.next()),
+          dims: [batch, size, size, 3],
+        };
+      }
+      const out = await model.run(feeds);
       const ref = tf.tidy(() => {
-        const x = tf.div(
-          tf.sub(tf.tensor4d(data, [batch, s, s, c]), tf.tensor1d(norm.mean)),
-          tf.tensor1d(norm.std),
-        ) as Tensor4D;
-        const logits = members.map((m) => m.apply(x, false));
+        const logits = members.map(({ net, pre }) => {
+          const f = feeds[pre.crop]!;
+          return net.apply(
+            preprocessForMember(
+              tf.tensor4d(f.data, f.dims as [number, number, number, number]) as Tensor4D,
+              pre,
+            ),
+            false,
+          );
+        });
         const mean = tf.div(tf.addN(logits.map((z) => tf.softmax(z))), members.length);
         return {
           logits: tf.stack(logits).dataSync() as Float32Array,
