@@ -8,7 +8,7 @@
  *   npx tsx bench/noisy-labels.ts              # the full grid (~1 h on 2 cores)
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ import { DIGIT_DATASETS, type DigitDatasetName } from '../src/data/digit-dataset
 import type { RunResult, RunSpec } from './noisy/experiment.ts';
 import { buildPlan } from './noisy/plan.ts';
 import { accuracyChartSvg, checks, markdownReport } from './noisy/report.ts';
+import { writeFileAtomic } from '../src/util/atomic.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const opts = new Command('noisy-labels')
@@ -74,13 +75,6 @@ const plan = buildPlan({
   valSize: num(opts.valSize, 2000, 500),
   testSize: num(opts.testSize, 0, 2000),
 });
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
-}
 
 async function cached(spec: RunSpec): Promise<RunResult | undefined> {
   try {
@@ -142,7 +136,7 @@ async function work(queue: RunSpec[]): Promise<void> {
           if (msg.result) {
             const r = msg.result;
             results.set(r.spec.id, r);
-            void writeAtomic(join(opts.cache, `${r.spec.id}.json`), JSON.stringify(r));
+            void writeFileAtomic(join(opts.cache, `${r.spec.id}.json`), JSON.stringify(r));
             bar.increment({
               last: `${r.spec.id.split('_').slice(0, 4).join(' ')}: final ${(100 * r.finalTestAcc).toFixed(1)}%`,
             });
@@ -166,11 +160,11 @@ bar.stop();
 const ordered = plan.map((s) => results.get(s.id)).filter((r): r is RunResult => r !== undefined);
 const command = `npx tsx bench/noisy-labels.ts ${process.argv.slice(2).join(' ')}`.trim();
 const stem = opts.quick ? 'noisy-labels-quick' : 'noisy-labels';
-await writeAtomic(
+await writeFileAtomic(
   join(opts.out, `${stem}.json`),
   `${JSON.stringify({ command, results: ordered }, null, 1)}\n`,
 );
-await writeAtomic(join(opts.out, `${stem}.md`), markdownReport(ordered, command, datasets));
-await writeAtomic(join(opts.out, `${stem}-40sym.svg`), await accuracyChartSvg(ordered));
+await writeFileAtomic(join(opts.out, `${stem}.md`), markdownReport(ordered, command, datasets));
+await writeFileAtomic(join(opts.out, `${stem}-40sym.svg`), await accuracyChartSvg(ordered));
 for (const line of checks(ordered, datasets)) console.log(line);
 console.log(`wrote ${join(opts.out, `${stem}.md`)}, .json and -40sym.svg`);

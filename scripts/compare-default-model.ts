@@ -13,18 +13,14 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { AFFWILD2_CLASSES } from '../src/data/classes.ts';
+import type { Box } from '../src/faces/box-crop.ts';
 import { initBackend } from '../src/engine/backend.ts';
 import { tf } from '../src/engine/tf.ts';
 import { ExpressionAnalyzer } from '../src/models/analyzer.ts';
+import { squareBoxCrop } from '../src/faces/box-crop.ts';
 import { faceapiModelDir, FACEAPI_TO_AFFWILD2 } from '../src/models/import-faceapi.ts';
 import { FER_TO_AFFWILD2, humanModelDir } from '../src/models/import-human.ts';
 
-interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
 interface FaceApi {
   nets: {
     ssdMobilenetv1: { loadFromDisk(d: string): Promise<void> };
@@ -83,26 +79,7 @@ for (const { name, path } of images) {
     .withFaceExpressions();
   results.sort((a, b) => a.detection.box.x - b.detection.box.x);
   for (const [i, r] of results.entries()) {
-    const b = r.detection.box;
-    // A square box crop around the detection, as the live pipeline makes them.
-    const side = Math.max(b.width, b.height);
-    const cx = b.x + b.width / 2;
-    const cy = b.y + b.height / 2;
-    const crop = tf.tidy(() =>
-      tf.image.cropAndResize(
-        tf.div(tf.cast(tf.expandDims(img, 0), 'float32'), 255) as tf.Tensor4D,
-        [
-          [
-            (cy - side / 2) / info.height,
-            (cx - side / 2) / info.width,
-            (cy + side / 2) / info.height,
-            (cx + side / 2) / info.width,
-          ],
-        ],
-        [0],
-        [112, 112],
-      ),
-    );
+    const crop = tf.tensor4d(squareBoxCrop(img, r.detection.box, 112), [1, 112, 112, 3]);
     const [pred] = await analyzer.classify({
       box: { data: crop.dataSync() as Float32Array, count: 1 },
     });

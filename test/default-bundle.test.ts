@@ -11,6 +11,7 @@ import { ExpressionAnalyzer, readBundleManifest, tf } from '../src/index.ts';
 import { useTestBackend } from './helpers/backend.ts';
 import { loadFaceApi } from './helpers/demo-faces.ts';
 import { faceapiModelDir } from '../src/models/import-faceapi.ts';
+import { squareBoxCrop } from '../src/faces/box-crop.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bundle = join(root, 'models', 'default');
@@ -29,26 +30,8 @@ async function astronautCrop(): Promise<Float32Array> {
     new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5 }),
   )) as { box: { x: number; y: number; width: number; height: number } }[];
   assert.equal(dets.length, 1, 'one face in the astronaut image');
-  const b = dets[0]!.box;
-  const side = Math.max(b.width, b.height);
-  const [cx, cy] = [b.x + b.width / 2, b.y + b.height / 2];
-  const crop = tf.tidy(() =>
-    tf.image.cropAndResize(
-      tf.div(tf.cast(tf.expandDims(img, 0), 'float32'), 255) as tf.Tensor4D,
-      [
-        [
-          (cy - side / 2) / info.height,
-          (cx - side / 2) / info.width,
-          (cy + side / 2) / info.height,
-          (cx + side / 2) / info.width,
-        ],
-      ],
-      [0],
-      [112, 112],
-    ),
-  );
-  const out = crop.dataSync() as Float32Array;
-  tf.dispose([img, crop]);
+  const out = squareBoxCrop(img, dets[0]!.box, 112);
+  img.dispose();
   return out;
 }
 

@@ -5,8 +5,9 @@
  * half-written checkpoint; loading validates everything before touching any variable.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeDirAtomic } from '../util/atomic.ts';
 import { z } from 'zod';
 import { tf } from '../engine/tf.ts';
 import { trainerConfigSchema } from './config.ts';
@@ -103,28 +104,13 @@ export async function saveCheckpoint(
     },
     tensors,
   };
-  const parent = dirname(dir);
-  await mkdir(parent, { recursive: true });
-  const unique = `${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`;
-  const tmp = join(parent, `.${basename(dir)}.tmp-${unique}`);
-  const old = join(parent, `.${basename(dir)}.old-${unique}`);
-  await mkdir(tmp);
-  try {
-    await writeFile(join(tmp, WEIGHTS), weights);
-    await writeFile(join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-    let replaced = false;
-    try {
-      await rename(dir, old);
-      replaced = true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    await rename(tmp, dir);
-    if (replaced) await rm(old, { recursive: true, force: true });
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
+  await writeDirAtomic(
+    dir,
+    new Map<string, Uint8Array | string>([
+      [WEIGHTS, weights],
+      [MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`],
+    ]),
+  );
   return manifest;
 }
 

@@ -12,4 +12,12 @@ import '@tensorflow/tfjs-layers';
 tf.env().set('PROD', true);
 
 export { tf };
-export type { Tensor, Tensor1D, Tensor2D, Tensor4D, Scalar, Variable } from '@tensorflow/tfjs-core';
+export type {
+  Tensor,
+  Tensor1D,
+  Tensor2D,
+  Tensor3D,
+  Tensor4D,
+  Scalar,
+  Variable,
+} from '@tensorflow/tfjs-core';

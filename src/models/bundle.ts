@@ -5,8 +5,9 @@
  * file) and written atomically (temporary directory + rename).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeDirAtomic } from '../util/atomic.ts';
 import { z } from 'zod';
 import { tf } from '../engine/tf.ts';
 import { exportEnsembleOnnx, type EnsembleMember } from './ensemble-export.ts';
@@ -185,30 +186,6 @@ export async function writeBundle(
   files.set(MANIFEST, new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`));
   await writeDirAtomic(dir, files);
   return manifest;
-}
-
-/** Writes the files into a temporary sibling directory, then renames it over `dir`. */
-async function writeDirAtomic(dir: string, files: Map<string, Uint8Array>): Promise<void> {
-  await mkdir(dirname(dir), { recursive: true });
-  const unique = `${process.pid}-${Date.now()}`;
-  const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${unique}`);
-  const old = join(dirname(dir), `.${basename(dir)}.old-${unique}`);
-  await mkdir(tmp);
-  try {
-    for (const [file, bytes] of files) await writeFile(join(tmp, file), bytes);
-    let replaced = false;
-    try {
-      await rename(dir, old);
-      replaced = true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    await rename(tmp, dir);
-    if (replaced) await rm(old, { recursive: true, force: true });
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
 }
 
 async function readChecked(dir: string, file: string, expected: string): Promise<Buffer> {

@@ -6,7 +6,7 @@ import { AFFWILD2_CLASSES } from '../data/classes.ts';
 import { FACEAPI_CLASSES } from './faceapi-expression.ts';
 import type { Network } from './network.ts';
 import { createModel } from './registry.ts';
-import { readWeightsManifest } from './tfjs-weights.ts';
+import { readWeightsManifest, reorderLastAxis } from './tfjs-weights.ts';
 
 const AFFWILD2_FROM_FACEAPI: Record<string, (typeof FACEAPI_CLASSES)[number]> = {
   Neutral: 'neutral',
@@ -58,17 +58,10 @@ export async function importFaceapiExpression(
           `face-api weight '${source}' has shape [${w.shape}], expected [${p.variable.shape}]`,
         );
       }
-      let values = w.values;
-      if (affwild2Order && p.name.startsWith('fc.')) {
-        const cols = w.shape[w.shape.length - 1] as number;
-        const rows = values.length / cols;
-        const out = new Float32Array(values.length);
-        for (let r = 0; r < rows; r++)
-          FACEAPI_TO_AFFWILD2.forEach(
-            (src, c) => (out[r * cols + c] = values[r * cols + src] as number),
-          );
-        values = out;
-      }
+      const values =
+        affwild2Order && p.name.startsWith('fc.')
+          ? reorderLastAxis(w.values, FACEAPI_TO_AFFWILD2)
+          : w.values;
       p.variable.assign(tf.tensor(values, p.variable.shape));
     }
     return net;

@@ -8,7 +8,7 @@ import { AFFWILD2_CLASSES } from '../data/classes.ts';
 import { MINI_XCEPTION_CLASSES } from './mini-xception.ts';
 import type { Network } from './network.ts';
 import { createModel } from './registry.ts';
-import { readWeightsManifest } from './tfjs-weights.ts';
+import { readWeightsManifest, reorderLastAxis } from './tfjs-weights.ts';
 
 const FROM_FER: Record<(typeof AFFWILD2_CLASSES)[number], (typeof MINI_XCEPTION_CLASSES)[number]> =
   {
@@ -106,14 +106,8 @@ export async function importHumanEmotion(
           `${file}: '${source}' has shape [${w.shape}], ${p.name} needs [${p.variable.shape}]`,
         );
       }
-      let values = w.values;
-      if (affwild2Order && layer === 'head') {
-        const k = FER_TO_AFFWILD2.length;
-        const out = new Float32Array(values.length);
-        for (let r = 0; r < values.length / k; r++)
-          FER_TO_AFFWILD2.forEach((src, c) => (out[r * k + c] = values[r * k + src] as number));
-        values = out;
-      }
+      const values =
+        affwild2Order && layer === 'head' ? reorderLastAxis(w.values, FER_TO_AFFWILD2) : w.values;
       p.variable.assign(tf.tensor(values, p.variable.shape));
     }
     return net;

@@ -91,3 +91,14 @@ export async function readWeightsManifest(
     names: () => [...out.keys()],
   };
 }
+
+/** Reorders the last axis of a row-major tensor: out[..., c] = values[..., order[c]]. */
+export function reorderLastAxis(values: Float32Array, order: readonly number[]): Float32Array {
+  const k = order.length;
+  if (values.length % k !== 0)
+    throw new RangeError(`cannot reorder ${values.length} values in groups of ${k}`);
+  const out = new Float32Array(values.length);
+  for (let r = 0; r < values.length / k; r++)
+    order.forEach((src, c) => (out[r * k + c] = values[r * k + src] as number));
+  return out;
+}
