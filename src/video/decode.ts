@@ -1,0 +1,146 @@
+/**
+ * Decodes a video into RGBA frames with ffmpeg (driven through fluent-ffmpeg), as an async iterable:
+ * ffmpeg's stdout is paused whenever the consumer stops pulling, so nothing is buffered beyond the
+ * stream's high-water mark. Every decoded frame is delivered once, with its own presentation
+ * timestamp (passthrough timing; timestamps read from the `showinfo` filter, not index/fps).
+ */
+import ffmpeg from 'fluent-ffmpeg';
+import { passthroughTiming, resolveFfmpeg, type FfmpegBinary } from './ffmpeg-binary.ts';
+import { probeVideo, VideoInputError } from './probe.ts';
+
+export interface Frame {
+  sourceId: string;
+  /** 0-based index of the decoded frame. */
+  index: number;
+  /** Presentation time in seconds, from the stream. */
+  pts: number;
+  width: number;
+  height: number;
+  /** RGBA, row-major, width × height × 4 bytes. */
+  data: Uint8Array;
+}
+
+export interface DecodeOptions {
+  /** Names the source in frames and errors (default: the input). */
+  sourceId?: string;
+  ffmpeg?: FfmpegBinary;
+  /** Start offset in seconds. */
+  start?: number;
+  /** Stop after this many seconds of input. */
+  duration?: number;
+  /** Scale down (keeping the aspect ratio) so the longer side is at most this many pixels. */
+  maxSize?: number;
+}
+
+export class DecodeError extends Error {
+  constructor(
+    readonly sourceId: string,
+    /** Frames delivered before the failure. */
+    readonly framesDecoded: number,
+    message: string,
+  ) {
+    super(`${sourceId}: decoding failed after frame ${framesDecoded} of the stream: ${message}`);
+    this.name = 'DecodeError';
+  }
+}
+
+function outputSize(w: number, h: number, maxSize?: number): [number, number] {
+  if (!maxSize || Math.max(w, h) <= maxSize) return [w, h];
+  const s = maxSize / Math.max(w, h);
+  // Even sizes keep every pixel format happy.
+  return [Math.max(2, Math.round((w * s) / 2) * 2), Math.max(2, Math.round((h * s) / 2) * 2)];
+}
+
+export async function* decodeFrames(
+  input: string,
+  options: DecodeOptions = {},
+): AsyncGenerator<Frame> {
+  const bin = options.ffmpeg ?? resolveFfmpeg();
+  const sourceId = options.sourceId ?? input;
+  const info = await probeVideo(input, bin);
+  const [width, height] = outputSize(info.width, info.height, options.maxSize);
+  const frameBytes = width * height * 4;
+
+  const filters = [...(width !== info.width ? [`scale=${width}:${height}`] : []), 'showinfo'];
+  const command = ffmpeg(input)
+    .setFfmpegPath(bin.path)
+    .inputOptions([...(options.start ? ['-ss', String(options.start)] : [])])
+    .outputOptions([
+      '-map',
+      '0:v:0',
+      ...passthroughTiming(bin),
+      ...(options.duration ? ['-t', String(options.duration)] : []),
+      '-vf',
+      filters.join(','),
+      '-pix_fmt',
+      'rgba',
+    ])
+    .format('rawvideo');
+
+  const pts: number[] = [];
+  const stderrTail: string[] = [];
+  let ended = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  command.on('stderr', (line: string) => {
+    const m = /\bn:\s*(\d+)\s+pts:\s*-?\d+\s+pts_time:(-?[\d.]+)/.exec(line);
+    if (m) {
+      pts[Number(m[1])] = Number(m[2]);
+      notify();
+    } else {
+      stderrTail.push(line);
+      if (stderrTail.length > 8) stderrTail.shift();
+    }
+  });
+  command.on('error', (err: Error) => {
+    if (!/SIGKILL|Output stream closed/.test(err.message)) failure = err;
+    ended = true;
+    notify();
+  });
+  command.on('end', () => {
+    ended = true;
+    notify();
+  });
+  const stream = command.pipe();
+
+  let index = 0;
+  let pending: Buffer = Buffer.alloc(0);
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      while (pending.length >= frameBytes) {
+        const data = new Uint8Array(pending.subarray(0, frameBytes));
+        pending = pending.subarray(frameBytes);
+        // showinfo logs a frame before it is written, but the two pipes are read independently.
+        while (pts[index] === undefined && !ended) await new Promise<void>((r) => (wake = r));
+        const t = pts[index];
+        if (t === undefined)
+          throw new DecodeError(sourceId, index, 'no timestamp for a decoded frame');
+        yield { sourceId, index, pts: t, width, height, data };
+        index++;
+      }
+    }
+    while (!ended) await new Promise<void>((r) => (wake = r));
+    if (failure) {
+      const detail =
+        stderrTail
+          .filter((l) => l.trim())
+          .slice(-2)
+          .join(' | ') || failure.message;
+      throw new DecodeError(sourceId, index, detail);
+    }
+    if (pending.length)
+      throw new DecodeError(
+        sourceId,
+        index,
+        `${pending.length} trailing bytes do not make a whole frame`,
+      );
+    if (index === 0) throw new VideoInputError(sourceId, 'no frames could be decoded');
+  } finally {
+    if (!ended) command.kill('SIGKILL');
+  }
+}
