@@ -78,3 +78,19 @@ export { exportEnsembleOnnx } from './models/ensemble-export.ts';
 export { verifyEnsembleExport } from './models/ensemble-verify.ts';
 export { OnnxModel } from './engine/onnx-runtime.ts';
 export type { OnnxDevice, OnnxSessionOptions, FloatTensor } from './engine/onnx-runtime.ts';
+
+export { FaceDetector, KEYPOINTS } from './faces/detector.ts';
+export type {
+  FaceDetection,
+  FaceDetectorOptions,
+  RgbaImage,
+  DetectorModel,
+  RunningMode,
+} from './faces/detector.ts';
+export { alignedCrops, fitSimilarity, template as alignmentTemplate } from './faces/align.ts';
+export { squareBoxCrop } from './faces/box-crop.ts';
+export { decodeFrames, DecodeError } from './video/decode.ts';
+export type { Frame, DecodeOptions } from './video/decode.ts';
+export { probeVideo, countFrames, VideoInputError } from './video/probe.ts';
+export type { VideoInfo } from './video/probe.ts';
+export { resolveFfmpeg } from './video/ffmpeg-binary.ts';

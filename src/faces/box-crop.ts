@@ -10,7 +10,7 @@ export interface Box {
 /**
  * A square crop around a detection box (side = the box's longer edge, same centre), resized
  * bilinearly to `size`×`size`, as float32 RGB in [0,1] — the 'box' crop mode of model bundles.
- * Parts outside the image are zero.
+ * `image` is RGB or RGBA, 0–255 (int32) or [0,1] (float32). Parts outside the image are zero.
  */
 export function squareBoxCrop(image: Tensor3D, box: Box, size: number): Float32Array {
   const [h, w] = image.shape;
@@ -18,10 +18,9 @@ export function squareBoxCrop(image: Tensor3D, box: Box, size: number): Float32A
   const cx = box.x + box.width / 2;
   const cy = box.y + box.height / 2;
   return tf.tidy(() => {
-    const batch = tf.div(
-      tf.cast(tf.expandDims(image, 0), 'float32'),
-      image.dtype === 'float32' ? 1 : 255,
-    ) as Tensor4D;
+    const rgb = image.shape[2] === 4 ? tf.slice(image, [0, 0, 0], [-1, -1, 3]) : image;
+    const scale = image.dtype === 'float32' ? 1 : 255;
+    const batch = tf.div(tf.cast(tf.expandDims(rgb, 0), 'float32'), scale) as Tensor4D;
     const normBox = [
       (cy - side / 2) / h,
       (cx - side / 2) / w,

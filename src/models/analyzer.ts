@@ -15,6 +15,19 @@ import {
 } from './bundle.ts';
 import type { EnsembleMember } from './ensemble-export.ts';
 import { preprocessForMember, type CropMode } from './preprocess.ts';
+import { alignedCrops } from '../faces/align.ts';
+import { squareBoxCrop } from '../faces/box-crop.ts';
+import type { FaceDetection, FaceDetector, RgbaImage } from '../faces/detector.ts';
+
+function concatFloat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
 
 export type InferenceEngine = 'onnx' | 'tfjs';
 
@@ -41,6 +54,13 @@ export interface CropPrediction {
   /** 1 − mean pairwise Jensen–Shannon divergence between members. */
   consensus: number;
   memberProbs: number[][];
+}
+
+export interface ImageFace extends CropPrediction {
+  box: FaceDetection['box'];
+  /** Detector score. */
+  score: number;
+  keypoints: FaceDetection['keypoints'];
 }
 
 export class ExpressionAnalyzer {
@@ -162,6 +182,46 @@ export class ExpressionAnalyzer {
       );
     }
     return this.classify({ [this.cropInputs[0]!.mode]: batch });
+  }
+
+  /**
+   * Detects, crops (aligned and/or box, as the members need) and classifies every face in an RGBA
+   * image. The detector is the caller's (one per thread: MediaPipe's wasm is synchronous).
+   */
+  async analyzeImage(image: RgbaImage, detector: FaceDetector): Promise<ImageFace[]> {
+    const faces = detector.detect(image);
+    if (faces.length === 0) return [];
+    const crops: Partial<Record<CropMode, CropBatch>> = {};
+    const pixels = tf.tensor3d(
+      image.data instanceof Uint8Array ? image.data : new Uint8Array(image.data),
+      [image.height, image.width, 4],
+      'int32',
+    );
+    try {
+      for (const { mode, size } of this.cropInputs) {
+        const data =
+          mode === 'aligned'
+            ? tf.tidy(
+                () =>
+                  alignedCrops(
+                    pixels,
+                    faces.map((f) => f.keypoints),
+                    size,
+                  ).dataSync() as Float32Array,
+              )
+            : concatFloat(faces.map((f) => squareBoxCrop(pixels, f.box, size)));
+        crops[mode] = { data, count: faces.length };
+      }
+    } finally {
+      pixels.dispose();
+    }
+    const preds = await this.classify(crops);
+    return preds.map((p, i) => ({
+      ...p,
+      box: faces[i]!.box,
+      score: faces[i]!.score,
+      keypoints: faces[i]!.keypoints,
+    }));
   }
 
   async dispose(): Promise<void> {

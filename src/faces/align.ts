@@ -1,0 +1,92 @@
+/**
+ * Similarity alignment of faces to a canonical template: a least-squares similarity transform
+ * (rotation, uniform scale, translation) from the detector's eye/nose/mouth keypoints to template
+ * positions, applied with a bilinear warp on the active tfjs backend.
+ */
+import { tf, type Tensor3D, type Tensor4D } from '../engine/tf.ts';
+
+/**
+ * Template for a 112×112 crop, in image coordinates (subject's right eye on the image left): the
+ * ArcFace five-point template with the two mouth corners merged into the mouth centre.
+ */
+export const TEMPLATE_112: readonly [number, number][] = [
+  [38.2946, 51.6963], // right eye
+  [73.5318, 51.5014], // left eye
+  [56.0252, 71.7366], // nose tip
+  [56.1396, 92.2848], // mouth centre
+];
+
+export interface Similarity {
+  /** dst = [a −b; b a]·src + [tx, ty] */
+  a: number;
+  b: number;
+  tx: number;
+  ty: number;
+}
+
+/** Least-squares similarity transform mapping `src` points onto `dst` points (Umeyama, no reflection). */
+export function fitSimilarity(
+  src: readonly [number, number][],
+  dst: readonly [number, number][],
+): Similarity {
+  const n = src.length;
+  if (n < 2 || dst.length !== n)
+    throw new RangeError(`need ≥ 2 matching point pairs, got ${n} and ${dst.length}`);
+  const mean = (pts: readonly [number, number][]) =>
+    pts.reduce(([x, y], [u, v]) => [x + u / n, y + v / n], [0, 0]);
+  const [sx, sy] = mean(src);
+  const [dx, dy] = mean(dst);
+  let num1 = 0;
+  let num2 = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    const [px, py] = [src[i]![0] - sx, src[i]![1] - sy];
+    const [qx, qy] = [dst[i]![0] - dx, dst[i]![1] - dy];
+    num1 += px * qx + py * qy;
+    num2 += px * qy - py * qx;
+    den += px * px + py * py;
+  }
+  if (den === 0) throw new RangeError('source points coincide');
+  const a = num1 / den;
+  const b = num2 / den;
+  return { a, b, tx: dx - (a * sx - b * sy), ty: dy - (b * sx + a * sy) };
+}
+
+/** The template scaled to a crop side of `size` pixels. */
+export function template(size: number): [number, number][] {
+  return TEMPLATE_112.map(([x, y]) => [(x * size) / 112, (y * size) / 112]);
+}
+
+/** Keypoints used for alignment: right eye, left eye, nose tip, mouth centre (MediaPipe order 0..3). */
+export function alignmentPoints(keypoints: readonly [number, number][]): [number, number][] {
+  if (keypoints.length < 4)
+    throw new RangeError(`alignment needs 4 keypoints, got ${keypoints.length}`);
+  return keypoints.slice(0, 4) as [number, number][];
+}
+
+/**
+ * Aligned crops (float32 RGB in [0,1], [n, size, size, 3]) of the faces with the given keypoints.
+ * `image` is RGB or RGBA, 0–255 (int32/uint8) or [0,1] (float32). Outside the image is black.
+ */
+export function alignedCrops(
+  image: Tensor3D,
+  faces: readonly (readonly [number, number][])[],
+  size: number,
+): Tensor4D {
+  return tf.tidy(() => {
+    let img = image.shape[2] === 4 ? tf.slice(image, [0, 0, 0], [-1, -1, 3]) : image;
+    img = tf.cast(img, 'float32');
+    if (image.dtype !== 'float32') img = tf.div(img, 255);
+    const batch = tf.expandDims(img, 0) as Tensor4D;
+    const dst = template(size);
+    const crops = faces.map((kp) => {
+      // Output → input mapping is the inverse similarity: src = M⁻¹(dst − t).
+      const { a, b, tx, ty } = fitSimilarity(alignmentPoints(kp), dst);
+      const d = a * a + b * b;
+      const [ia, ib] = [a / d, -b / d];
+      const row = [ia, -ib, -(ia * tx - ib * ty), ib, ia, -(ib * tx + ia * ty), 0, 0];
+      return tf.image.transform(batch, tf.tensor2d([row]), 'bilinear', 'constant', 0, [size, size]);
+    });
+    return (crops.length ? tf.concat(crops, 0) : tf.zeros([0, size, size, 3])) as Tensor4D;
+  });
+}
