@@ -94,3 +94,5 @@ export type { Frame, DecodeOptions } from './video/decode.ts';
 export { probeVideo, countFrames, VideoInputError } from './video/probe.ts';
 export type { VideoInfo } from './video/probe.ts';
 export { resolveFfmpeg } from './video/ffmpeg-binary.ts';
+export { FaceTracker, leftToRight, iou } from './faces/tracker.ts';
+export type { TrackedFace, TrackerOptions } from './faces/tracker.ts';
