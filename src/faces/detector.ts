@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import {
   installMediaPipeShim,
+  MEDIAPIPE_LOG,
   nodeCanvas,
   NodeImageData,
   primeModuleFactory,
@@ -97,6 +98,28 @@ export function loadDetectorModel(model: DetectorModel): Promise<Uint8Array> {
   return bytes;
 }
 
+/** Runs `fn` with MediaPipe's console chatter filtered out; other output passes through. */
+function quietly<T>(fn: () => T): T {
+  const methods = ['log', 'info', 'warn', 'error'] as const;
+  const saved = methods.map((m) => console[m]);
+  methods.forEach((m, i) => {
+    console[m] = (...args: unknown[]) => {
+      if (typeof args[0] === 'string' && MEDIAPIPE_LOG.test(args[0])) return;
+      (saved[i] as (...a: unknown[]) => void)(...args);
+    };
+  });
+  const restore = () => methods.forEach((m, i) => (console[m] = saved[i] as never));
+  try {
+    const out = fn();
+    if (out instanceof Promise) return out.finally(restore) as T;
+    restore();
+    return out;
+  } catch (err) {
+    restore();
+    throw err;
+  }
+}
+
 export class FaceDetector {
   private closed = false;
   private lastTimestamp = -Infinity;
@@ -116,14 +139,17 @@ export class FaceDetector {
     const wasmDir = await installMediaPipeShim();
     const vision = await import('@mediapipe/tasks-vision');
     const fileset = await vision.FilesetResolver.forVisionTasks(wasmDir, true);
+    const modelAssetBuffer = await loadDetectorModel(full.model);
     primeModuleFactory();
-    const task = (await vision.FaceDetector.createFromOptions(fileset, {
-      baseOptions: { modelAssetBuffer: await loadDetectorModel(full.model), delegate: 'CPU' },
-      runningMode: full.runningMode,
-      minDetectionConfidence: full.minConfidence,
-      minSuppressionThreshold: full.minSuppressionThreshold,
-      canvas: nodeCanvas() as never,
-    })) as unknown as TasksDetector;
+    const task = (await quietly(() =>
+      vision.FaceDetector.createFromOptions(fileset, {
+        baseOptions: { modelAssetBuffer, delegate: 'CPU' },
+        runningMode: full.runningMode,
+        minDetectionConfidence: full.minConfidence,
+        minSuppressionThreshold: full.minSuppressionThreshold,
+        canvas: nodeCanvas() as never,
+      }),
+    )) as unknown as TasksDetector;
     return new FaceDetector(task, full);
   }
 
@@ -165,7 +191,12 @@ export class FaceDetector {
   /** Detects faces in one image (runningMode 'IMAGE'). */
   detect(img: RgbaImage): FaceDetection[] {
     this.check('IMAGE', 'detect');
-    return this.toResult(this.task.detect(this.image(img)), img.width, img.height);
+    const image = this.image(img);
+    return this.toResult(
+      quietly(() => this.task.detect(image)),
+      img.width,
+      img.height,
+    );
   }
 
   /** Detects faces in a video frame (runningMode 'VIDEO'); timestamps must increase. */

@@ -23,6 +23,9 @@ export class NodeImageData {
   ) {}
 }
 
+/** MediaPipe's own log lines (glog format, TFLite INFO): noise for our users. */
+export const MEDIAPIPE_LOG = /^([IWE]\d{4} |INFO: |Graph successfully started running)/;
+
 const GL_CONSTANTS_AND_STATE = /^[A-Z_0-9]+$/;
 const CLIENT_WAIT_ALREADY_SIGNALED = 0x911a;
 
