@@ -17,7 +17,7 @@ import type { Box } from '../src/faces/box-crop.ts';
 import { initBackend } from '../src/engine/backend.ts';
 import { tf } from '../src/engine/tf.ts';
 import { ExpressionAnalyzer } from '../src/models/analyzer.ts';
-import { squareBoxCrop } from '../src/faces/box-crop.ts';
+import { squareBoxCrops } from '../src/faces/box-crop.ts';
 import { faceapiModelDir, FACEAPI_TO_AFFWILD2 } from '../src/models/import-faceapi.ts';
 import { FER_TO_AFFWILD2, humanModelDir } from '../src/models/import-human.ts';
 
@@ -74,12 +74,14 @@ for (const { name, path } of images) {
     .raw()
     .toBuffer({ resolveWithObject: true });
   const img = tf.tensor3d(new Uint8Array(data), [info.height, info.width, 3], 'int32');
+  const rgbaBuf = await sharp(path).removeAlpha().ensureAlpha().raw().toBuffer();
+  const rgba = { data: new Uint8Array(rgbaBuf), width: info.width, height: info.height };
   const results = await faceapi
     .detectAllFaces(img, new faceapi.SsdMobilenetv1Options({ minConfidence: 0.2 }))
     .withFaceExpressions();
   results.sort((a, b) => a.detection.box.x - b.detection.box.x);
   for (const [i, r] of results.entries()) {
-    const crop = tf.tensor4d(squareBoxCrop(img, r.detection.box, 112), [1, 112, 112, 3]);
+    const crop = tf.tensor4d(squareBoxCrops(rgba, [r.detection.box], 112), [1, 112, 112, 3]);
     const [pred] = await analyzer.classify({
       box: { data: crop.dataSync() as Float32Array, count: 1 },
     });

@@ -87,8 +87,15 @@ export type {
   DetectorModel,
   RunningMode,
 } from './faces/detector.ts';
-export { alignedCrops, fitSimilarity, template as alignmentTemplate } from './faces/align.ts';
-export { squareBoxCrop } from './faces/box-crop.ts';
+export {
+  alignedCrops,
+  alignmentTransform,
+  fitSimilarity,
+  template as alignmentTemplate,
+} from './faces/align.ts';
+export { squareBoxCrops } from './faces/box-crop.ts';
+export { warpRgba } from './faces/warp.ts';
+export type { RgbaFrame, InverseAffine } from './faces/warp.ts';
 export { decodeFrames, DecodeError } from './video/decode.ts';
 export type { Frame, DecodeOptions } from './video/decode.ts';
 export { probeVideo, countFrames, VideoInputError } from './video/probe.ts';

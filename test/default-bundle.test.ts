@@ -11,7 +11,7 @@ import { ExpressionAnalyzer, readBundleManifest, tf } from '../src/index.ts';
 import { useTestBackend } from './helpers/backend.ts';
 import { loadFaceApi } from './helpers/demo-faces.ts';
 import { faceapiModelDir } from '../src/models/import-faceapi.ts';
-import { squareBoxCrop } from '../src/faces/box-crop.ts';
+import { squareBoxCrops } from '../src/faces/box-crop.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bundle = join(root, 'models', 'default');
@@ -30,7 +30,16 @@ async function astronautCrop(): Promise<Float32Array> {
     new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5 }),
   )) as { box: { x: number; y: number; width: number; height: number } }[];
   assert.equal(dets.length, 1, 'one face in the astronaut image');
-  const out = squareBoxCrop(img, dets[0]!.box, 112);
+  const rgba = await sharp(join(root, 'fixtures', 'astronaut.png'))
+    .removeAlpha()
+    .ensureAlpha()
+    .raw()
+    .toBuffer();
+  const out = squareBoxCrops(
+    { data: new Uint8Array(rgba), width: info.width, height: info.height },
+    [dets[0]!.box],
+    112,
+  );
   img.dispose();
   return out;
 }

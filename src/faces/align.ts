@@ -1,9 +1,9 @@
 /**
  * Similarity alignment of faces to a canonical template: a least-squares similarity transform
  * (rotation, uniform scale, translation) from the detector's eye/nose/mouth keypoints to template
- * positions, applied with a bilinear warp on the active tfjs backend.
+ * positions, applied with a bilinear warp.
  */
-import { tf, type Tensor3D, type Tensor4D } from '../engine/tf.ts';
+import { warpRgba, type InverseAffine, type RgbaFrame } from './warp.ts';
 
 /**
  * Template for a 112×112 crop, in image coordinates (subject's right eye on the image left): the
@@ -64,29 +64,27 @@ export function alignmentPoints(keypoints: readonly [number, number][]): [number
   return keypoints.slice(0, 4) as [number, number][];
 }
 
-/**
- * Aligned crops (float32 RGB in [0,1], [n, size, size, 3]) of the faces with the given keypoints.
- * `image` is RGB or RGBA, 0–255 (int32/uint8) or [0,1] (float32). Outside the image is black.
- */
+/** The output → input mapping that aligns a face with these keypoints to the template. */
+export function alignmentTransform(
+  keypoints: readonly [number, number][],
+  size: number,
+): InverseAffine {
+  const { a, b, tx, ty } = fitSimilarity(alignmentPoints(keypoints), template(size));
+  // Inverse of dst = [a −b; b a]·src + t: src = M⁻¹(dst − t).
+  const d = a * a + b * b;
+  const [ia, ib] = [a / d, -b / d];
+  return [ia, -ib, -(ia * tx - ib * ty), ib, ia, -(ib * tx + ia * ty)];
+}
+
+/** Aligned crops of the faces with the given keypoints: float32 RGB in [0,1], [n, size, size, 3]. */
 export function alignedCrops(
-  image: Tensor3D,
+  frame: RgbaFrame,
   faces: readonly (readonly [number, number][])[],
   size: number,
-): Tensor4D {
-  return tf.tidy(() => {
-    let img = image.shape[2] === 4 ? tf.slice(image, [0, 0, 0], [-1, -1, 3]) : image;
-    img = tf.cast(img, 'float32');
-    if (image.dtype !== 'float32') img = tf.div(img, 255);
-    const batch = tf.expandDims(img, 0) as Tensor4D;
-    const dst = template(size);
-    const crops = faces.map((kp) => {
-      // Output → input mapping is the inverse similarity: src = M⁻¹(dst − t).
-      const { a, b, tx, ty } = fitSimilarity(alignmentPoints(kp), dst);
-      const d = a * a + b * b;
-      const [ia, ib] = [a / d, -b / d];
-      const row = [ia, -ib, -(ia * tx - ib * ty), ib, ia, -(ib * tx + ia * ty), 0, 0];
-      return tf.image.transform(batch, tf.tensor2d([row]), 'bilinear', 'constant', 0, [size, size]);
-    });
-    return (crops.length ? tf.concat(crops, 0) : tf.zeros([0, size, size, 3])) as Tensor4D;
-  });
+): Float32Array {
+  const out = new Float32Array(faces.length * size * size * 3);
+  faces.forEach((kp, i) =>
+    warpRgba(frame, alignmentTransform(kp, size), size, out, i * size * size * 3),
+  );
+  return out;
 }

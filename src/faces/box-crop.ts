@@ -1,4 +1,4 @@
-import { tf, type Tensor3D, type Tensor4D } from '../engine/tf.ts';
+import { warpRgba, type RgbaFrame } from './warp.ts';
 
 export interface Box {
   x: number;
@@ -8,25 +8,29 @@ export interface Box {
 }
 
 /**
- * A square crop around a detection box (side = the box's longer edge, same centre), resized
- * bilinearly to `size`×`size`, as float32 RGB in [0,1] — the 'box' crop mode of model bundles.
- * `image` is RGB or RGBA, 0–255 (int32) or [0,1] (float32). Parts outside the image are zero.
+ * Square crops around detection boxes (side = the box's longer edge, same centre), resized
+ * bilinearly to `size`×`size`: float32 RGB in [0,1], [n, size, size, 3] — the 'box' crop mode of
+ * model bundles. Outside the frame is black.
  */
-export function squareBoxCrop(image: Tensor3D, box: Box, size: number): Float32Array {
-  const [h, w] = image.shape;
-  const side = Math.max(box.width, box.height);
-  const cx = box.x + box.width / 2;
-  const cy = box.y + box.height / 2;
-  return tf.tidy(() => {
-    const rgb = image.shape[2] === 4 ? tf.slice(image, [0, 0, 0], [-1, -1, 3]) : image;
-    const scale = image.dtype === 'float32' ? 1 : 255;
-    const batch = tf.div(tf.cast(tf.expandDims(rgb, 0), 'float32'), scale) as Tensor4D;
-    const normBox = [
-      (cy - side / 2) / h,
-      (cx - side / 2) / w,
-      (cy + side / 2) / h,
-      (cx + side / 2) / w,
-    ];
-    return tf.image.cropAndResize(batch, [normBox], [0], [size, size]).dataSync() as Float32Array;
+export function squareBoxCrops(
+  frame: RgbaFrame,
+  boxes: readonly Box[],
+  size: number,
+): Float32Array {
+  const out = new Float32Array(boxes.length * size * size * 3);
+  boxes.forEach((box, i) => {
+    const side = Math.max(box.width, box.height);
+    const s = side / size;
+    const x0 = box.x + box.width / 2 - side / 2;
+    const y0 = box.y + box.height / 2 - side / 2;
+    // Sample at the centres of the output pixels' footprints in the source.
+    warpRgba(
+      frame,
+      [s, 0, x0 + s / 2 - 0.5, 0, s, y0 + s / 2 - 0.5],
+      size,
+      out,
+      i * size * size * 3,
+    );
   });
+  return out;
 }

@@ -16,18 +16,8 @@ import {
 import type { EnsembleMember } from './ensemble-export.ts';
 import { preprocessForMember, type CropMode } from './preprocess.ts';
 import { alignedCrops } from '../faces/align.ts';
-import { squareBoxCrop } from '../faces/box-crop.ts';
+import { squareBoxCrops } from '../faces/box-crop.ts';
 import type { FaceDetection, FaceDetector, RgbaImage } from '../faces/detector.ts';
-
-function concatFloat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 export type InferenceEngine = 'onnx' | 'tfjs';
 
@@ -192,28 +182,20 @@ export class ExpressionAnalyzer {
     const faces = detector.detect(image);
     if (faces.length === 0) return [];
     const crops: Partial<Record<CropMode, CropBatch>> = {};
-    const pixels = tf.tensor3d(
-      image.data instanceof Uint8Array ? image.data : new Uint8Array(image.data),
-      [image.height, image.width, 4],
-      'int32',
-    );
-    try {
-      for (const { mode, size } of this.cropInputs) {
-        const data =
-          mode === 'aligned'
-            ? tf.tidy(
-                () =>
-                  alignedCrops(
-                    pixels,
-                    faces.map((f) => f.keypoints),
-                    size,
-                  ).dataSync() as Float32Array,
-              )
-            : concatFloat(faces.map((f) => squareBoxCrop(pixels, f.box, size)));
-        crops[mode] = { data, count: faces.length };
-      }
-    } finally {
-      pixels.dispose();
+    for (const { mode, size } of this.cropInputs) {
+      const data =
+        mode === 'aligned'
+          ? alignedCrops(
+              image,
+              faces.map((f) => f.keypoints),
+              size,
+            )
+          : squareBoxCrops(
+              image,
+              faces.map((f) => f.box),
+              size,
+            );
+      crops[mode] = { data, count: faces.length };
     }
     const preds = await this.classify(crops);
     return preds.map((p, i) => ({
