@@ -28,12 +28,24 @@ export interface Similarity {
 export function fitSimilarity(
   src: readonly [number, number][],
   dst: readonly [number, number][],
+  weights: readonly number[] = src.map(() => 1),
 ): Similarity {
   const n = src.length;
-  if (n < 2 || dst.length !== n)
-    throw new RangeError(`need ≥ 2 matching point pairs, got ${n} and ${dst.length}`);
-  const mean = (pts: readonly [number, number][]) =>
-    pts.reduce(([x, y], [u, v]) => [x + u / n, y + v / n], [0, 0]);
+  if (n < 2 || dst.length !== n || weights.length !== n) {
+    throw new RangeError(
+      `need ≥ 2 matching point pairs and weights, got ${n}, ${dst.length} and ${weights.length}`,
+    );
+  }
+  const total = weights.reduce((a, b) => a + b, 0);
+  const mean = (pts: readonly [number, number][]): [number, number] => {
+    let x = 0;
+    let y = 0;
+    pts.forEach(([u, v], i) => {
+      x += (u * (weights[i] as number)) / total;
+      y += (v * (weights[i] as number)) / total;
+    });
+    return [x, y];
+  };
   const [sx, sy] = mean(src);
   const [dx, dy] = mean(dst);
   let num1 = 0;
@@ -42,9 +54,10 @@ export function fitSimilarity(
   for (let i = 0; i < n; i++) {
     const [px, py] = [src[i]![0] - sx, src[i]![1] - sy];
     const [qx, qy] = [dst[i]![0] - dx, dst[i]![1] - dy];
-    num1 += px * qx + py * qy;
-    num2 += px * qy - py * qx;
-    den += px * px + py * py;
+    const w = weights[i] as number;
+    num1 += w * (px * qx + py * qy);
+    num2 += w * (px * qy - py * qx);
+    den += w * (px * px + py * py);
   }
   if (den === 0) throw new RangeError('source points coincide');
   const a = num1 / den;
