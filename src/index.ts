@@ -103,3 +103,5 @@ export type { VideoInfo } from './video/probe.ts';
 export { resolveFfmpeg } from './video/ffmpeg-binary.ts';
 export { FaceTracker, leftToRight, iou } from './faces/tracker.ts';
 export type { TrackedFace, TrackerOptions } from './faces/tracker.ts';
+export { resolveSource } from './video/source.ts';
+export type { VideoSource, ResolveOptions } from './video/source.ts';

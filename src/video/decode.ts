@@ -30,6 +30,8 @@ export interface DecodeOptions {
   duration?: number;
   /** Scale down (keeping the aspect ratio) so the longer side is at most this many pixels. */
   maxSize?: number;
+  /** ffmpeg input format (-f), for devices and image sequences (see resolveSource). */
+  format?: string;
 }
 
 export class DecodeError extends Error {
@@ -57,14 +59,17 @@ export async function* decodeFrames(
 ): AsyncGenerator<Frame> {
   const bin = options.ffmpeg ?? resolveFfmpeg();
   const sourceId = options.sourceId ?? input;
-  const info = await probeVideo(input, bin);
+  const info = await probeVideo(input, bin, options.format);
   const [width, height] = outputSize(info.width, info.height, options.maxSize);
   const frameBytes = width * height * 4;
 
   const filters = [...(width !== info.width ? [`scale=${width}:${height}`] : []), 'showinfo'];
   const command = ffmpeg(input)
     .setFfmpegPath(bin.path)
-    .inputOptions([...(options.start ? ['-ss', String(options.start)] : [])])
+    .inputOptions([
+      ...(options.format ? ['-f', options.format] : []),
+      ...(options.start ? ['-ss', String(options.start)] : []),
+    ])
     .outputOptions([
       '-map',
       '0:v:0',

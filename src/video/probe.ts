@@ -47,14 +47,23 @@ function lastError(stderr: string): string {
 export async function probeVideo(
   input: string,
   bin: FfmpegBinary = resolveFfmpeg(),
+  format?: string,
 ): Promise<VideoInfo> {
-  const { stderr } = await ffmpegStderr(bin, ['-hide_banner', '-i', input]);
+  const { stderr } = await ffmpegStderr(bin, [
+    '-hide_banner',
+    ...(format ? ['-f', format] : []),
+    '-i',
+    input,
+  ]);
   const stream = /Stream #\d+:\d+[^:]*: Video: (\w+)[^\n]*?, (\d{2,5})x(\d{2,5})[^\n]*/.exec(
     stderr,
   );
   if (!stream) {
     if (/No such file or directory/.test(stderr))
       throw new VideoInputError(input, 'file not found');
+    if (/HTTP error|Server returned|Connection refused|Failed to resolve/i.test(stderr)) {
+      throw new VideoInputError(input, `cannot fetch (${lastError(stderr)})`);
+    }
     if (/Invalid data found|could not find codec|moov atom not found/i.test(stderr)) {
       throw new VideoInputError(input, `not a readable video (${lastError(stderr)})`);
     }
