@@ -105,3 +105,5 @@ export { FaceTracker, leftToRight, iou } from './faces/tracker.ts';
 export type { TrackedFace, TrackerOptions } from './faces/tracker.ts';
 export { resolveSource } from './video/source.ts';
 export type { VideoSource, ResolveOptions } from './video/source.ts';
+export { frameSource } from './stream/frame-source.ts';
+export type { FrameSource, FrameSourceOptions, SourcePolicy } from './stream/frame-source.ts';

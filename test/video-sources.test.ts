@@ -17,7 +17,8 @@ const zoom = fileURLToPath(new URL('../fixtures/zoom.mp4', import.meta.url));
 
 async function count(input: string, format?: string): Promise<number> {
   let n = 0;
-  for await (const frame of decodeFrames(input, { ...(format && { format }) })) n += frame.index >= 0 ? 1 : 0;
+  for await (const frame of decodeFrames(input, { ...(format && { format }) }))
+    n += frame.index >= 0 ? 1 : 0;
   return n;
 }
 
