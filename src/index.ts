@@ -107,3 +107,4 @@ export { resolveSource } from './video/source.ts';
 export type { VideoSource, ResolveOptions } from './video/source.ts';
 export { frameSource } from './stream/frame-source.ts';
 export type { FrameSource, FrameSourceOptions, SourcePolicy } from './stream/frame-source.ts';
+export { LandmarkRefiner } from './faces/landmarks.ts';

@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { tf } from '../src/index.ts';
 import { alignedCrops, template } from '../src/faces/align.ts';
 import { FaceDetector } from '../src/faces/detector.ts';
+import { LandmarkRefiner } from '../src/faces/landmarks.ts';
 import { faceapiModelDir } from '../src/models/import-faceapi.ts';
 import { useTestBackend } from './helpers/backend.ts';
 
@@ -23,10 +24,10 @@ interface FaceApiLandmarks {
 describe('alignment accuracy, measured independently', () => {
   before(() => useTestBackend('wasm'));
 
-  // The issue's target is 3 px; BlazeFace's coarse eye keypoints give a median of 3.8 px and a p90
-  // of 7.3 px at 112 px (measured here). This guards that level until a landmark-refinement stage.
+  // BlazeFace's keypoints alone: median 3.8 px, p90 7.3 px. Refined with the tiny 68-point net:
+  // median 2.0 px, p90 5.7 px (the worst are small, turned faces).
   it(
-    "eyes of aligned crops land near the template: median ≤ 4.5 px, p90 ≤ 8.5 px at 112 px (face-api's 68-landmark model)",
+    "eyes of refined, aligned crops land within 3 px of the template (median; p90 ≤ 6.5 px) at 112 px, measured with face-api's full 68-landmark model",
     { timeout: 180_000 },
     async () => {
       const { createRequire } = await import('node:module');
@@ -35,6 +36,7 @@ describe('alignment accuracy, measured independently', () => {
       ) as FaceApiLandmarks;
       await faceapi.nets.faceLandmark68Net.loadFromDisk(faceapiModelDir());
       const detector = await FaceDetector.create({ model: 'full-range' });
+      const refiner = await LandmarkRefiner.create();
       const size = 112;
       const [rightEye, leftEye] = template(size) as [[number, number], [number, number]];
       const errors: number[] = [];
@@ -45,7 +47,7 @@ describe('alignment accuracy, measured independently', () => {
           .raw()
           .toBuffer({ resolveWithObject: true });
         const frame = { data: new Uint8Array(data), width: info.width, height: info.height };
-        const faces = detector.detect(frame);
+        const faces = refiner.refine(frame, detector.detect(frame));
         const crops = alignedCrops(
           frame,
           faces.map((f) => f.keypoints),
@@ -83,6 +85,7 @@ describe('alignment accuracy, measured independently', () => {
         }
       }
       detector.close();
+      refiner.dispose();
       errors.sort((a, b) => a - b);
       const median = errors[Math.floor(errors.length / 2)]!;
       const p90 = errors[Math.floor(errors.length * 0.9)]!;
@@ -90,8 +93,8 @@ describe('alignment accuracy, measured independently', () => {
         `eye error over ${errors.length / 2} faces: median ${median.toFixed(2)} px, p90 ${p90.toFixed(2)} px, max ${errors.at(-1)!.toFixed(2)} px`,
       );
       assert.ok(errors.length >= 40, `${errors.length / 2} faces`);
-      assert.ok(median <= 4.5, `median eye error ${median} px`);
-      assert.ok(p90 <= 8.5, `90th percentile eye error ${p90} px`);
+      assert.ok(median <= 3, `median eye error ${median} px`);
+      assert.ok(p90 <= 6.5, `90th percentile eye error ${p90} px`);
     },
   );
 });

@@ -6,6 +6,7 @@ import {
   FACEAPI_TO_AFFWILD2,
   faceapiModelDir,
   importFaceapiExpression,
+  importFaceapiLandmarks68Tiny,
 } from '../src/models/import-faceapi.ts';
 import { FACEAPI_MEAN_RGB } from '../src/models/faceapi-expression.ts';
 import { useTestBackend } from './helpers/backend.ts';
@@ -73,4 +74,49 @@ describe('faceapi-expression import', () => {
     );
     await rm(tmp, { recursive: true, force: true });
   });
+});
+
+describe('faceapi-landmark68-tiny import (the keypoint refiner)', () => {
+  it(
+    "reproduces face-api's tiny 68-landmark logits within 1e-4 on real face crops",
+    { timeout: 120_000 },
+    async () => {
+      await useTestBackend('wasm');
+      const faceapi = loadFaceApi() as unknown as {
+        nets: {
+          faceLandmark68TinyNet: {
+            loadFromDisk(d: string): Promise<void>;
+            runNet(i: unknown): tf.Tensor2D;
+          };
+        };
+        toNetInput(
+          t: tf.Tensor3D,
+        ): Promise<{ toBatchTensor(size: number, center: boolean): tf.Tensor4D }>;
+      };
+      await faceapi.nets.faceLandmark68TinyNet.loadFromDisk(faceapiModelDir());
+      const ours = await importFaceapiLandmarks68Tiny();
+      let worst = 0;
+      let n = 0;
+      for (const face of await demoFaceCrops(loadFaceApi())) {
+        const input = await faceapi.toNetInput(face);
+        const theirs = faceapi.nets.faceLandmark68TinyNet.runNet(input).dataSync();
+        const mine = tf.tidy(() => {
+          const batch = tf.cast(input.toBatchTensor(112, true), 'float32');
+          return ours
+            .apply(
+              tf.div(tf.sub(batch, tf.tensor1d([...FACEAPI_MEAN_RGB])), 255) as tf.Tensor4D,
+              false,
+            )
+            .dataSync();
+        });
+        const scale = Math.max(...Array.from(theirs, Math.abs));
+        theirs.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - mine[i]!) / scale)));
+        face.dispose();
+        n++;
+      }
+      assert.ok(n >= 20);
+      assert.ok(worst < 1e-4, `max relative difference ${worst}`);
+      ours.dispose();
+    },
+  );
 });

@@ -47,6 +47,7 @@ const SIZES: Record<string, number> = {
   'tiny-cnn': 16,
   mlp: 28,
   'faceapi-expression': 112,
+  'faceapi-landmark68-tiny': 112,
 };
 
 describe('ONNX ensemble export', () => {

@@ -9,6 +9,7 @@ describe('architecture registry', () => {
   it('lists architectures and filters by glob', () => {
     assert.deepEqual(listArchs(), [
       'faceapi-expression',
+      'faceapi-landmark68-tiny',
       'mini-xception',
       'mlp',
       'resnet18',
@@ -20,7 +21,7 @@ describe('architecture registry', () => {
   it('an unknown name lists the valid ones', () => {
     assert.throws(
       () => createModel('resnet50'),
-      /unknown architecture 'resnet50': expected one of faceapi-expression, mini-xception, mlp, resnet18, tiny-cnn/,
+      /unknown architecture 'resnet50': expected one of faceapi-expression, faceapi-landmark68-tiny, mini-xception, mlp, resnet18, tiny-cnn/,
     );
   });
 

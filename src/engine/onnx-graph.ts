@@ -105,7 +105,7 @@ export class OnnxGraphBuilder {
       return onnx.AttributeProto.create({ name, type: A.INT, i: v });
     });
     this.nodes.push(
-      onnx.NodeProto.create({ opType, input: inputs, output: [out], name: out, attribute }),
+      onnx.NodeProto.create({ opType, input: [...inputs], output: [out], name: out, attribute }),
     );
     return out;
   }

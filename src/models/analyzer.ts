@@ -18,6 +18,7 @@ import { preprocessForMember, type CropMode } from './preprocess.ts';
 import { alignedCrops } from '../faces/align.ts';
 import { squareBoxCrops } from '../faces/box-crop.ts';
 import type { FaceDetection, FaceDetector, RgbaImage } from '../faces/detector.ts';
+import type { LandmarkRefiner } from '../faces/landmarks.ts';
 
 export type InferenceEngine = 'onnx' | 'tfjs';
 
@@ -178,8 +179,15 @@ export class ExpressionAnalyzer {
    * Detects, crops (aligned and/or box, as the members need) and classifies every face in an RGBA
    * image. The detector is the caller's (one per thread: MediaPipe's wasm is synchronous).
    */
-  async analyzeImage(image: RgbaImage, detector: FaceDetector): Promise<ImageFace[]> {
-    const faces = detector.detect(image);
+  async analyzeImage(
+    image: RgbaImage,
+    detector: FaceDetector,
+    refiner?: LandmarkRefiner,
+  ): Promise<ImageFace[]> {
+    const detected = detector.detect(image);
+    // Aligned crops use refined keypoints when a refiner is given (BlazeFace's are coarse).
+    const needsAlign = this.cropInputs.some((c) => c.mode === 'aligned');
+    const faces = refiner && needsAlign ? refiner.refine(image, detected) : detected;
     if (faces.length === 0) return [];
     const crops: Partial<Record<CropMode, CropBatch>> = {};
     for (const { mode, size } of this.cropInputs) {

@@ -1,6 +1,7 @@
 /** Imports @vladmandic/face-api's expression model into our `faceapi-expression` architecture. */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { tf } from '../engine/tf.ts';
 import { AFFWILD2_CLASSES } from '../data/classes.ts';
 import { FACEAPI_CLASSES } from './faceapi-expression.ts';
@@ -63,6 +64,32 @@ export async function importFaceapiExpression(
           ? reorderLastAxis(w.values, FACEAPI_TO_AFFWILD2)
           : w.values;
       p.variable.assign(tf.tensor(values, p.variable.shape));
+    }
+    return net;
+  } catch (err) {
+    net.dispose();
+    throw err;
+  }
+}
+
+/** face-api's tiny 68-point landmark net, from `dir` (default: the copy committed in models/). */
+export async function importFaceapiLandmarks68Tiny(dir?: string): Promise<Network> {
+  const folder =
+    dir ?? fileURLToPath(new URL('../../models/face-landmark-68-tiny', import.meta.url));
+  const weights = await readWeightsManifest(
+    join(folder, 'face_landmark_68_tiny_model-weights_manifest.json'),
+  );
+  const net = createModel('faceapi-landmark68-tiny');
+  try {
+    for (const p of net.params) {
+      const source = p.name === 'fc.weight' ? 'fc/weights' : p.name.replace(/\./g, '/');
+      const w = weights.get(source);
+      if (w.shape.join(',') !== p.variable.shape.join(',')) {
+        throw new Error(
+          `face-api weight '${source}' has shape [${w.shape}], expected [${p.variable.shape}]`,
+        );
+      }
+      p.variable.assign(tf.tensor(w.values, p.variable.shape));
     }
     return net;
   } catch (err) {

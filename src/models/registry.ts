@@ -1,7 +1,7 @@
 import type { OnnxGraphBuilder } from '../engine/onnx-graph.ts';
 import { Rng } from '../util/rng.ts';
 import type { ArchConfig, Network } from './network.ts';
-import { faceapiExpression } from './faceapi-expression.ts';
+import { faceapiExpression, faceapiLandmark68Tiny } from './faceapi-expression.ts';
 import { miniXception } from './mini-xception.ts';
 import { mlp } from './mlp.ts';
 import { resnet18 } from './resnet18.ts';
@@ -65,6 +65,7 @@ export function createModel(name: string, options: CreateModelOptions = {}): Net
 }
 
 registerArch(faceapiExpression);
+registerArch(faceapiLandmark68Tiny);
 registerArch(miniXception);
 registerArch(mlp);
 registerArch(resnet18);
