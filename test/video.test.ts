@@ -119,6 +119,17 @@ describe('video decoding (ffmpeg)', () => {
     });
   }
 
+  for (const name of ['zoom.mp4', 'vfr.mp4', 'crossing.mp4']) {
+    it(`fixtures/${name}: frame count and timestamps equal ffmpeg's own`, async () => {
+      const input = fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+      const frames = await collect(input);
+      const expected = await ffmpegPts(bin.path, input);
+      assert.equal(frames.length, expected.length);
+      assert.equal(frames.length, await countFrames(input, bin));
+      frames.forEach((f, i) => assert.ok(Math.abs(f.pts - expected[i]!) < 1e-3, `frame ${i}`));
+    });
+  }
+
   it('the variable-frame-rate clip really has uneven gaps (no constant-rate resampling)', async () => {
     const gaps = (await collect(vfr))
       .map((f) => f.pts)
@@ -147,6 +158,42 @@ describe('video decoding (ffmpeg)', () => {
       if (f.index === 3) break;
     }
     assert.equal(seen, 3);
+  });
+
+  it("target fps subsamples the stream (timestamps stay the stream's)", async () => {
+    const frames = await collect(zoom, { fps: 5 });
+    assert.ok(
+      frames.length >= 5 && frames.length <= 7,
+      `${frames.length} frames at 5 fps from a 1.2 s clip`,
+    );
+    frames
+      .slice(1)
+      .forEach((f, i) => assert.ok(Math.abs(f.pts - frames[i]!.pts - 0.2) < 1e-3, `gap at ${i}`));
+  });
+
+  it('an unsupported codec is a clear error', async () => {
+    const mkv = join(dir, 'ok.mkv');
+    await run(bin.path, [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-i',
+      zoom,
+      '-c',
+      'copy',
+      mkv,
+    ]);
+    const bytes = await readFile(mkv);
+    const at = bytes.indexOf('V_MPEG4/ISO/AVC');
+    assert.ok(at > 0);
+    bytes.write('V_XYZW1/ISO/AVC', at);
+    const bad = join(dir, 'bad.mkv');
+    await writeFile(bad, bytes);
+    await assert.rejects(
+      collect(bad),
+      /bad.mkv: unsupported video codec \(Unknown\/unsupported AVCodecID V_XYZW1/,
+    );
   });
 
   it('bad input: missing file, non-video file, file without a video stream, truncated video', async () => {

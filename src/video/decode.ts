@@ -32,6 +32,11 @@ export interface DecodeOptions {
   maxSize?: number;
   /** ffmpeg input format (-f), for devices and image sequences (see resolveSource). */
   format?: string;
+  /**
+   * Analyse at most this many frames per second (ffmpeg's fps filter picks the frames; their
+   * timestamps stay the stream's). Default: every frame.
+   */
+  fps?: number;
 }
 
 export class DecodeError extends Error {
@@ -63,7 +68,11 @@ export async function* decodeFrames(
   const [width, height] = outputSize(info.width, info.height, options.maxSize);
   const frameBytes = width * height * 4;
 
-  const filters = [...(width !== info.width ? [`scale=${width}:${height}`] : []), 'showinfo'];
+  const filters = [
+    ...(options.fps ? [`fps=${options.fps}`] : []),
+    ...(width !== info.width ? [`scale=${width}:${height}`] : []),
+    'showinfo',
+  ];
   const command = ffmpeg(input)
     .setFfmpegPath(bin.path)
     .inputOptions([

@@ -69,6 +69,10 @@ export async function probeVideo(
     }
     throw new VideoInputError(input, `no video stream (${lastError(stderr)})`);
   }
+  if (stream[1] === 'none') {
+    const why = /Unknown\/unsupported [^\n]*|unknown codec/i.exec(stderr)?.[0] ?? 'unknown codec';
+    throw new VideoInputError(input, `unsupported video codec (${why.trim()})`);
+  }
   const fps = /, ([\d.]+) fps/.exec(stream[0]);
   const dur = /Duration: (\d+):(\d+):([\d.]+)/.exec(stderr);
   return {
