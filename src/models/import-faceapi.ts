@@ -39,17 +39,16 @@ export function faceapiModelDir(): string {
 }
 
 /**
- * Loads `face_expression_model` from `dir` (default: the installed package). `affwild2Order`
- * (default true) reorders the head's 7 outputs into Aff-Wild2 class order.
+ * Loads a face-api weights manifest into one of our registered face-api architectures (parameter
+ * `a.b.c` ↔ face-api weight `a/b/c`, `fc.weight` ↔ `fc/weights`); `headOrder` reorders the outputs.
  */
-export async function importFaceapiExpression(
-  dir = faceapiModelDir(),
-  { affwild2Order = true } = {},
+async function importFaceapiNet(
+  arch: string,
+  manifest: string,
+  headOrder?: readonly number[],
 ): Promise<Network> {
-  const weights = await readWeightsManifest(
-    join(dir, 'face_expression_model-weights_manifest.json'),
-  );
-  const net = createModel('faceapi-expression');
+  const weights = await readWeightsManifest(manifest);
+  const net = createModel(arch);
   try {
     for (const p of net.params) {
       const source = p.name === 'fc.weight' ? 'fc/weights' : p.name.replace(/\./g, '/');
@@ -60,9 +59,7 @@ export async function importFaceapiExpression(
         );
       }
       const values =
-        affwild2Order && p.name.startsWith('fc.')
-          ? reorderLastAxis(w.values, FACEAPI_TO_AFFWILD2)
-          : w.values;
+        headOrder && p.name.startsWith('fc.') ? reorderLastAxis(w.values, headOrder) : w.values;
       p.variable.assign(tf.tensor(values, p.variable.shape));
     }
     return net;
@@ -72,28 +69,27 @@ export async function importFaceapiExpression(
   }
 }
 
+/**
+ * Loads `face_expression_model` from `dir` (default: the installed package). `affwild2Order`
+ * (default true) reorders the head's 7 outputs into Aff-Wild2 class order.
+ */
+export function importFaceapiExpression(
+  dir = faceapiModelDir(),
+  { affwild2Order = true } = {},
+): Promise<Network> {
+  return importFaceapiNet(
+    'faceapi-expression',
+    join(dir, 'face_expression_model-weights_manifest.json'),
+    affwild2Order ? FACEAPI_TO_AFFWILD2 : undefined,
+  );
+}
+
 /** face-api's tiny 68-point landmark net, from `dir` (default: the copy committed in models/). */
-export async function importFaceapiLandmarks68Tiny(dir?: string): Promise<Network> {
+export function importFaceapiLandmarks68Tiny(dir?: string): Promise<Network> {
   const folder =
     dir ?? fileURLToPath(new URL('../../models/face-landmark-68-tiny', import.meta.url));
-  const weights = await readWeightsManifest(
+  return importFaceapiNet(
+    'faceapi-landmark68-tiny',
     join(folder, 'face_landmark_68_tiny_model-weights_manifest.json'),
   );
-  const net = createModel('faceapi-landmark68-tiny');
-  try {
-    for (const p of net.params) {
-      const source = p.name === 'fc.weight' ? 'fc/weights' : p.name.replace(/\./g, '/');
-      const w = weights.get(source);
-      if (w.shape.join(',') !== p.variable.shape.join(',')) {
-        throw new Error(
-          `face-api weight '${source}' has shape [${w.shape}], expected [${p.variable.shape}]`,
-        );
-      }
-      p.variable.assign(tf.tensor(w.values, p.variable.shape));
-    }
-    return net;
-  } catch (err) {
-    net.dispose();
-    throw err;
-  }
 }
