@@ -122,13 +122,19 @@ export async function* decodeFrames(
   const stream = command.pipe();
 
   let index = 0;
-  let pending: Buffer = Buffer.alloc(0);
+  // Chunks (64 KiB) are copied straight into the frame being filled: concatenating them would
+  // recopy the growing buffer for every chunk of a 1.2 MB frame.
+  let data = new Uint8Array(frameBytes);
+  let filled = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      while (pending.length >= frameBytes) {
-        const data = new Uint8Array(pending.subarray(0, frameBytes));
-        pending = pending.subarray(frameBytes);
+      let at = 0;
+      while (at < chunk.length) {
+        const n = Math.min(frameBytes - filled, chunk.length - at);
+        data.set(chunk.subarray(at, at + n), filled);
+        filled += n;
+        at += n;
+        if (filled < frameBytes) break;
         // showinfo logs a frame before it is written, but the two pipes are read independently.
         while (pts[index] === undefined && !ended) await new Promise<void>((r) => (wake = r));
         const t = pts[index];
@@ -136,6 +142,8 @@ export async function* decodeFrames(
           throw new DecodeError(sourceId, index, 'no timestamp for a decoded frame');
         yield { sourceId, index, pts: t, width, height, data };
         index++;
+        data = new Uint8Array(frameBytes);
+        filled = 0;
       }
     }
     while (!ended) await new Promise<void>((r) => (wake = r));
@@ -147,12 +155,8 @@ export async function* decodeFrames(
           .join(' | ') || failure.message;
       throw new DecodeError(sourceId, index, detail);
     }
-    if (pending.length)
-      throw new DecodeError(
-        sourceId,
-        index,
-        `${pending.length} trailing bytes do not make a whole frame`,
-      );
+    if (filled)
+      throw new DecodeError(sourceId, index, `${filled} trailing bytes do not make a whole frame`);
     if (index === 0) throw new VideoInputError(sourceId, 'no frames could be decoded');
   } finally {
     if (!ended) command.kill('SIGKILL');
