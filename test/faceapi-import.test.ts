@@ -12,6 +12,19 @@ import { FACEAPI_MEAN_RGB } from '../src/models/faceapi-expression.ts';
 import { useTestBackend } from './helpers/backend.ts';
 import { demoFaceCrops, loadFaceApi, type FaceApi } from './helpers/demo-faces.ts';
 
+/** Our network on face-api's own preprocessed input: (pixel − mean RGB) / 255 at 112×112. */
+function ourLogits(
+  net: Network,
+  input: { toBatchTensor(size: number, center: boolean): tf.Tensor4D },
+) {
+  return tf.tidy(() => {
+    const batch = tf.cast(input.toBatchTensor(112, true), 'float32');
+    return net
+      .apply(tf.div(tf.sub(batch, tf.tensor1d([...FACEAPI_MEAN_RGB])), 255) as tf.Tensor4D, false)
+      .dataSync();
+  });
+}
+
 describe('faceapi-expression import', () => {
   let faceapi: FaceApi;
   let ours: Network;
@@ -32,15 +45,7 @@ describe('faceapi-expression import', () => {
       for (const face of await demoFaceCrops(faceapi)) {
         const input = await faceapi.toNetInput(face);
         const theirs = faceapi.nets.faceExpressionNet.runNet(input).dataSync();
-        const mine = tf.tidy(() => {
-          const batch = tf.cast(input.toBatchTensor(112, true), 'float32');
-          return ours
-            .apply(
-              tf.div(tf.sub(batch, tf.tensor1d([...FACEAPI_MEAN_RGB])), 255) as tf.Tensor4D,
-              false,
-            )
-            .dataSync();
-        });
+        const mine = ourLogits(ours, input);
         const scale = Math.max(...Array.from(theirs, Math.abs));
         FACEAPI_TO_AFFWILD2.forEach(
           (src, c) => (worst = Math.max(worst, Math.abs(mine[c]! - theirs[src]!) / scale)),
@@ -100,15 +105,7 @@ describe('faceapi-landmark68-tiny import (the keypoint refiner)', () => {
       for (const face of await demoFaceCrops(loadFaceApi())) {
         const input = await faceapi.toNetInput(face);
         const theirs = faceapi.nets.faceLandmark68TinyNet.runNet(input).dataSync();
-        const mine = tf.tidy(() => {
-          const batch = tf.cast(input.toBatchTensor(112, true), 'float32');
-          return ours
-            .apply(
-              tf.div(tf.sub(batch, tf.tensor1d([...FACEAPI_MEAN_RGB])), 255) as tf.Tensor4D,
-              false,
-            )
-            .dataSync();
-        });
+        const mine = ourLogits(ours, input);
         const scale = Math.max(...Array.from(theirs, Math.abs));
         theirs.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - mine[i]!) / scale)));
         face.dispose();
