@@ -37,6 +37,10 @@ export interface DecodeOptions {
    * timestamps stay the stream's). Default: every frame.
    */
   fps?: number;
+  /** Read the input at its native frame rate (ffmpeg -re): a file served as if it were live. */
+  realtime?: boolean;
+  /** Loop the input forever (files only; timestamps keep increasing across loops). */
+  loop?: boolean;
 }
 
 export class DecodeError extends Error {
@@ -77,6 +81,8 @@ export async function* decodeFrames(
     .setFfmpegPath(bin.path)
     .inputOptions([
       ...(options.format ? ['-f', options.format] : []),
+      ...(options.realtime ? ['-re'] : []),
+      ...(options.loop ? ['-stream_loop', '-1'] : []),
       ...(options.start ? ['-ss', String(options.start)] : []),
     ])
     .outputOptions([

@@ -1,0 +1,172 @@
+/**
+ * `cctfer serve`: the live pipeline (pipelines/live.ts) fed by video sources, behind the WebSocket
+ * server. Cores: face detection runs in one worker thread, ONNX inference in ONNX Runtime's own
+ * thread pool (`threads`), decoding in one ffmpeg process per source; the main thread only moves
+ * messages, tracks, crops and smooths.
+ */
+import { basename, extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LivePipeline } from './live.ts';
+import { CctferServer, type ServerOptions } from '../src/server/server.ts';
+import { DetectorWorker } from '../src/stream/detector-worker.ts';
+import { ExpressionAnalyzer, type InferenceEngine } from '../src/models/analyzer.ts';
+import { decodeFrames } from '../src/video/decode.ts';
+import { resolveSource } from '../src/video/source.ts';
+import type { FfmpegBinary } from '../src/video/ffmpeg-binary.ts';
+import type { DetectorModel } from '../src/faces/detector.ts';
+import type { CausalSmoothing } from '../src/stream/smooth.ts';
+import type { SourceInfo } from '../src/server/protocol.ts';
+
+export const DEFAULT_BUNDLE = fileURLToPath(new URL('../models/default', import.meta.url));
+export const WEB_ROOT = fileURLToPath(new URL('../web', import.meta.url));
+
+export interface ServeOptions extends Pick<
+  ServerOptions,
+  | 'host'
+  | 'port'
+  | 'token'
+  | 'auth'
+  | 'allowedOrigins'
+  | 'rate'
+  | 'maxMessageBytes'
+  | 'maxImageBytes'
+  | 'clientQueue'
+  | 'heartbeatMs'
+  | 'statsIntervalMs'
+  | 'log'
+> {
+  /** Files, URLs, `webcam[:/dev/videoN]`, …; none: clients push their own frames. */
+  sources: string[];
+  bundle?: string;
+  engine?: InferenceEngine;
+  /** ONNX Runtime threads (default 1: the other core decodes and detects). */
+  threads?: number;
+  detector?: DetectorModel;
+  /** 'native' (default): files play at their frame rate, like a camera; 'none': as fast as possible, lossless. */
+  pace?: 'native' | 'none';
+  loop?: boolean;
+  /** Analyse at most this many frames a second per source. */
+  fps?: number;
+  /** Scale frames so the longer side is at most this (default 1280). */
+  maxSize?: number;
+  smoothing?: CausalSmoothing;
+  ffmpeg?: FfmpegBinary;
+  /** Serve the web page (default true). */
+  web?: boolean;
+  /** Start files and URLs at once instead of at their first subscriber (default false). */
+  startImmediately?: boolean;
+  /** For yt-dlp lookups (the CLI passes PATH). */
+  pathEnv?: string;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  server: CctferServer;
+  pipeline: LivePipeline;
+  close(): Promise<void>;
+}
+
+/** A short, unique id for each source: the file's name, `webcam`, or the URL's host and name. */
+export function sourceIds(specs: readonly string[]): string[] {
+  const used = new Map<string, number>();
+  return specs.map((spec) => {
+    let id = spec.startsWith('webcam')
+      ? 'webcam'
+      : /^https?:/i.test(spec)
+        ? new URL(spec).hostname +
+          (basename(new URL(spec).pathname, extname(new URL(spec).pathname))
+            ? `-${basename(new URL(spec).pathname, extname(new URL(spec).pathname))}`
+            : '')
+        : basename(spec, extname(spec)) || spec;
+    id = id.replace(/[^\w.:-]+/g, '_');
+    const n = (used.get(id) ?? 0) + 1;
+    used.set(id, n);
+    return n > 1 ? `${id}-${n}` : id;
+  });
+}
+
+export async function startServe(options: ServeOptions): Promise<RunningServer> {
+  const bundle = options.bundle ?? DEFAULT_BUNDLE;
+  const analyzer = await ExpressionAnalyzer.create(bundle, {
+    engine: options.engine ?? 'onnx',
+    threads: options.threads ?? 1,
+  });
+  const needsAlign = analyzer.cropInputs.some((c) => c.mode === 'aligned');
+  const detector = await DetectorWorker.create({
+    model: options.detector ?? 'full-range',
+    refine: needsAlign,
+  });
+  const pipeline = new LivePipeline({
+    classifier: analyzer,
+    detector,
+    ...(options.smoothing && { smoothing: options.smoothing }),
+  });
+  const ids = sourceIds(options.sources);
+  const infos: SourceInfo[] = [];
+  let onSubscribe: (source: string) => void = () => {};
+  const resolved = await Promise.all(
+    options.sources.map((s) =>
+      resolveSource(s, { ...(options.pathEnv !== undefined && { pathEnv: options.pathEnv }) }),
+    ),
+  );
+  const pace = options.pace ?? 'native';
+  resolved.forEach((src, i) =>
+    infos.push({
+      id: ids[i] as string,
+      kind: src.live ? 'webcam' : /^https?:/i.test(src.input) ? 'url' : 'file',
+      live: src.live || (!src.live && pace === 'native'),
+    }),
+  );
+  const server = new CctferServer({
+    ...options,
+    pipeline,
+    model: {
+      name: analyzer.manifest.name,
+      members: analyzer.manifest.members.length,
+      engine: analyzer.engine,
+    },
+    sources: infos,
+    onSubscribe: (s) => onSubscribe(s),
+    ...(options.web !== false && { webRoot: WEB_ROOT }),
+  });
+  const { url, port } = await server.listen();
+  const pending = new Map<string, () => void>();
+  const start = (id: string) => {
+    const go = pending.get(id);
+    pending.delete(id);
+    go?.();
+  };
+  resolved.forEach((src, i) => {
+    const id = ids[i] as string;
+    const realtime = !src.live && pace === 'native';
+    const begin = () => {
+      const frames = decodeFrames(src.input, {
+        sourceId: id,
+        maxSize: options.maxSize ?? 1280,
+        realtime,
+        loop: !src.live && (options.loop ?? false),
+        ...(src.format && { format: src.format }),
+        ...(options.fps && { fps: options.fps }),
+        ...(options.ffmpeg && { ffmpeg: options.ffmpeg }),
+      });
+      pipeline.addSource(id, frames, { policy: src.live || realtime ? 'drop-oldest' : 'pull' });
+    };
+    // Cameras run from the start; files and URLs start when someone first subscribes to them.
+    if (src.live || options.startImmediately) begin();
+    else pending.set(id, begin);
+  });
+  onSubscribe = (s) => (s === '*' ? [...pending.keys()].forEach(start) : start(s));
+  return {
+    url,
+    port,
+    server,
+    pipeline,
+    async close() {
+      await server.close();
+      await pipeline.stop();
+      await detector.close();
+      await analyzer.dispose();
+    },
+  };
+}
