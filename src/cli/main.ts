@@ -5,6 +5,7 @@ import { getArch, listArchs } from '../models/registry.ts';
 import { loadCheckpoint } from '../cct/checkpoint.ts';
 import { readBundleManifest, writeBundle } from '../models/bundle.ts';
 import { AFFWILD2_CLASSES } from '../data/classes.ts';
+import { serveCommand } from './serve-command.ts';
 
 const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -163,6 +164,8 @@ export function buildCli(): Command {
         }
       },
     );
+
+  program.addCommand(serveCommand());
 
   return program;
 }

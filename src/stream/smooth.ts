@@ -97,3 +97,13 @@ export function smoothFaces<T extends AnalysedFrame>(
     return { ...job, faces };
   });
 }
+
+/** Parses `ema:<half-life ms>`, `window:<ms>` or `none` (the CLI's --smoothing). */
+export function parseCausalSmoothing(spec: string): CausalSmoothing {
+  const [method, arg] = spec.split(':');
+  const ms = Number(arg);
+  if (method === 'none' && arg === undefined) return { method: 'none' };
+  if (method === 'ema' && ms > 0) return { method: 'ema', halfLifeMs: ms };
+  if (method === 'window' && ms > 0) return { method: 'window', windowMs: ms };
+  throw new Error(`smoothing must be ema:<half-life ms>, window:<ms> or none; got '${spec}'`);
+}
