@@ -1,0 +1,145 @@
+/**
+ * bench/live: the realtime server on this machine with the default model — analysed fps, frames
+ * dropped and frame-to-message latency (p50/p95) for 1, 10 and 100 connected clients, in two modes:
+ *  - lossless: the 640×480 fixture analysed as fast as possible (every frame; the pipeline's ceiling);
+ *  - paced 60 fps: the same clip at 60 fps played in real time, like a fast camera;
+ *  - paced 240 fps: faster than the pipeline can go: frames are dropped (latest wins), counted, and
+ *    latency must stay bounded.
+ * Clients run in a separate process (fork), as they would on other machines.
+ *
+ *   npx tsx bench/live.ts [--seconds 8] [--clients 1,10,100]
+ */
+import { fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { startServe } from '../pipelines/serve.ts';
+import { resolveFfmpeg } from '../src/video/ffmpeg-binary.ts';
+
+const opts = new Command('live')
+  .description('realtime server: analysed fps, drops and latency for 1/10/100 clients')
+  .option('--seconds <s>', 'measured seconds per run', '8')
+  .option('--clients <list>', 'client counts', '1,10,100')
+  .parse()
+  .opts<{ seconds: string; clients: string }>();
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const clip = here('../fixtures/zoom.mp4');
+const cache = here('./.cache');
+mkdirSync(cache, { recursive: true });
+/** The fixture re-timed to `fps` (frames repeated), for camera-like sources faster than 25 fps. */
+function retimed(fps: number): string {
+  const out = `${cache}/zoom-${fps}fps.mp4`;
+  if (!existsSync(out))
+    execFileSync(resolveFfmpeg().path, [
+      '-y',
+      '-loglevel',
+      'error',
+      '-i',
+      clip,
+      '-vf',
+      `fps=${fps}`,
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      out,
+    ]);
+  return out;
+}
+
+interface Row {
+  mode: string;
+  clients: number;
+  analysedFps: number;
+  dropped: number;
+  p50: number;
+  p95: number;
+  perClient: string;
+  clientDropped: number;
+}
+
+const TOKEN = 'bench-token';
+const rows: Row[] = [];
+for (const mode of [
+  { name: 'lossless', input: clip, pace: 'none' as const },
+  { name: 'paced 60 fps', input: retimed(60), pace: 'native' as const },
+  { name: 'paced 240 fps', input: retimed(240), pace: 'native' as const },
+]) {
+  for (const n of opts.clients.split(',').map(Number)) {
+    const running = await startServe({
+      sources: [mode.input],
+      port: 0,
+      token: TOKEN,
+      pace: mode.pace,
+      loop: true,
+      web: false,
+      statsIntervalMs: 60_000,
+    });
+    const source = running.server['sources' as never] as unknown as { id: string }[];
+    const id = source[0]!.id;
+    const snap = () => running.pipeline.stats().find((s) => s.source === id);
+    const child = fork(
+      here('./live/clients.ts'),
+      [running.url.replace('http', 'ws') + '/ws', TOKEN, String(n), opts.seconds, id],
+      {
+        execArgv: ['--import', 'tsx'],
+      },
+    );
+    let start: { t: number; analysed: number; dropped: number } | undefined;
+    let stop: { t: number; analysed: number; dropped: number } | undefined;
+    const at = () => ({
+      t: performance.now(),
+      analysed: snap()?.framesAnalysed ?? 0,
+      dropped: snap()?.framesDropped ?? 0,
+    });
+    const result = await new Promise<{
+      p50: number;
+      p95: number;
+      minPerClient: number;
+      maxPerClient: number;
+      clientDropped: number;
+    }>((resolve, reject) => {
+      child.on('message', (m: { phase: string } & Record<string, number>) => {
+        if (m.phase === 'start') start = at();
+        else if (m.phase === 'stop') stop = at();
+        else resolve(m as never);
+      });
+      child.on('exit', (code) => code && reject(new Error(`clients exited with ${code}`)));
+    });
+    await running.close();
+    const s = start!;
+    const e = stop!;
+    const row: Row = {
+      mode: mode.name,
+      clients: n,
+      analysedFps: ((e.analysed - s.analysed) * 1000) / (e.t - s.t),
+      dropped: e.dropped - s.dropped,
+      p50: result.p50,
+      p95: result.p95,
+      perClient: `${result.minPerClient}–${result.maxPerClient}`,
+      clientDropped: result.clientDropped,
+    };
+    rows.push(row);
+    console.log(
+      `${row.mode.padEnd(13)} ${String(n).padStart(3)} clients: ${row.analysedFps.toFixed(1)} analysed fps, ${row.dropped} dropped at the source, latency p50 ${row.p50} ms p95 ${row.p95} ms, ${row.perClient} messages per client, ≤${row.clientDropped} dropped for a client`,
+    );
+  }
+}
+
+const md = [
+  `# bench/live — ${new Date().toISOString().slice(0, 10)}, ${opts.seconds} s per run, default model, 640×480 fixture (one face)`,
+  '',
+  '| mode | clients | analysed fps | dropped (source) | latency p50 ms | latency p95 ms | messages per client | dropped for a client |',
+  '|---|---|---|---|---|---|---|---|',
+  ...rows.map(
+    (r) =>
+      `| ${r.mode} | ${r.clients} | ${r.analysedFps.toFixed(1)} | ${r.dropped} | ${r.p50} | ${r.p95} | ${r.perClient} | ${r.clientDropped} |`,
+  ),
+  '',
+].join('\n');
+mkdirSync(here('./results'), { recursive: true });
+writeFileSync(here('./results/live.md'), md);
+writeFileSync(here('./results/live.json'), JSON.stringify(rows, null, 2));
+console.log('\nwrote bench/results/live.md');
