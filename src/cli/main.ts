@@ -6,6 +6,8 @@ import { loadCheckpoint } from '../cct/checkpoint.ts';
 import { readBundleManifest, writeBundle } from '../models/bundle.ts';
 import { AFFWILD2_CLASSES } from '../data/classes.ts';
 import { serveCommand } from './serve-command.ts';
+import { annotateCommand } from './annotate-command.ts';
+import { submitCommand } from './submit-command.ts';
 
 const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -166,6 +168,8 @@ export function buildCli(): Command {
     );
 
   program.addCommand(serveCommand());
+  program.addCommand(annotateCommand());
+  program.addCommand(submitCommand());
 
   return program;
 }

@@ -4,14 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { startServe } from '../../pipelines/serve.ts';
 import { parseCausalSmoothing } from '../stream/smooth.ts';
 import { initBackend, parseBackendName } from '../engine/backend.ts';
-import { resolveFfmpeg } from '../video/ffmpeg-binary.ts';
-
-const collect = (v: string, all: string[]) => [...all, v];
-const positiveInt = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got '${v}'`);
-  return n;
-};
+import { cliFfmpeg, collect, positiveInt } from './options.ts';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -124,10 +117,7 @@ export function serveCommand(): Command {
         maxSize: o.maxSize,
         smoothing: o.smoothing,
         rate: { perSecond: o.rate, burst: 2 * o.rate },
-        ffmpeg: resolveFfmpeg({
-          ...(process.env.FFMPEG_PATH && { path: process.env.FFMPEG_PATH }),
-          ...(process.env.PATH && { pathEnv: process.env.PATH }),
-        }),
+        ffmpeg: cliFfmpeg(),
         ...(process.env.PATH && { pathEnv: process.env.PATH }),
         log: (line) => console.error(`cctfer: ${line}`),
       });

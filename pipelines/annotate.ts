@@ -1,0 +1,346 @@
+/**
+ * Offline annotation: the live pipeline's stages (pipelines/live.ts) run losslessly over whole
+ * videos — every frame, in order — then offline (centred) smoothing over each track, and per video
+ * a directory of outputs committed atomically:
+ *
+ *   <out>/<video>/frames.csv     one row per frame per face (a faceless frame: one row, no face)
+ *   <out>/<video>/frames.jsonl   one JSON object per frame
+ *   <out>/<video>/summary.json   per face: frames, dominant expression, time share per class
+ *   <out>/<video>/annotated.mp4  (optional) boxes and labels drawn, original audio kept
+ *
+ * A video whose directory exists is done: re-running skips it unless `force`. A killed run leaves
+ * only hidden `.<video>.tmp-*` directories, removed on the next run.
+ */
+import { readdir, readFile, rm, stat, mkdtemp } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { LivePipeline } from './live.ts';
+import { DEFAULT_BUNDLE } from './serve.ts';
+import { DetectorWorker } from '../src/stream/detector-worker.ts';
+import { ExpressionAnalyzer, type InferenceEngine } from '../src/models/analyzer.ts';
+import { decodeFrames } from '../src/video/decode.ts';
+import { probeVideo } from '../src/video/probe.ts';
+import { resolveSource } from '../src/video/source.ts';
+import { cropFrames, listCropFrames, wholeImageDetector } from '../src/video/image-frames.ts';
+import { writeDirAtomic } from '../src/util/atomic.ts';
+import { parseCausalSmoothing, type CausalSmoothing } from '../src/stream/smooth.ts';
+import type { CentredSmoothing } from '../src/stream/smooth-offline.ts';
+import type { FrameDetector } from '../src/stream/operators.ts';
+import type { DetectorModel } from '../src/faces/detector.ts';
+import type { FfmpegBinary } from '../src/video/ffmpeg-binary.ts';
+import type { Frame } from '../src/video/decode.ts';
+import {
+  smoothOffline,
+  summarise,
+  toRecord,
+  type FrameRecord,
+  type VideoAnalysis,
+  type VideoSummary,
+} from '../src/annotate/records.ts';
+import { toCsv, toJsonLines } from '../src/annotate/tables.ts';
+import { renderAnnotatedVideo } from '../src/annotate/render-video.ts';
+
+export const VIDEO_EXTENSIONS = /\.(mp4|m4v|mov|mkv|webm|avi|mpg|mpeg|ts|flv|wmv)$/i;
+
+export type SmoothingChoice = { causal: CausalSmoothing; offline?: CentredSmoothing };
+
+/** `box:<radius frames>`, `gaussian:<sigma frames>` (offline, centred), or a causal spec (ema/window/none). */
+export function parseSmoothing(spec: string): SmoothingChoice {
+  const [method, arg] = spec.split(':');
+  const v = Number(arg);
+  if (method === 'box' && Number.isInteger(v) && v >= 0)
+    return { causal: { method: 'none' }, offline: { method: 'box', radius: v } };
+  if (method === 'gaussian' && v > 0)
+    return { causal: { method: 'none' }, offline: { method: 'gaussian', sigma: v } };
+  try {
+    return { causal: parseCausalSmoothing(spec) };
+  } catch {
+    throw new Error(
+      `smoothing must be gaussian:<sigma frames>, box:<radius frames>, ema:<half-life ms>, window:<ms> or none; got '${spec}'`,
+    );
+  }
+}
+
+export interface AnalyserOptions {
+  bundle?: string;
+  engine?: InferenceEngine;
+  threads?: number;
+  detector?: DetectorModel;
+  smoothing?: SmoothingChoice;
+  /** Read `cropped_aligned`-style crops instead of detecting faces. */
+  crops?: boolean;
+}
+
+/** One analyser (model, detection worker, pipeline) shared by every video of a run. */
+export class VideoAnalyser {
+  private constructor(
+    readonly pipeline: LivePipeline,
+    private readonly analyzer: ExpressionAnalyzer,
+    private readonly worker: DetectorWorker | undefined,
+    readonly smoothing: SmoothingChoice,
+  ) {}
+
+  static async create(o: AnalyserOptions = {}): Promise<VideoAnalyser> {
+    const analyzer = await ExpressionAnalyzer.create(o.bundle ?? DEFAULT_BUNDLE, {
+      engine: o.engine ?? 'onnx',
+      threads: o.threads ?? 1,
+    });
+    let worker: DetectorWorker | undefined;
+    let detector: FrameDetector = wholeImageDetector;
+    if (!o.crops) {
+      worker = await DetectorWorker.create({
+        model: o.detector ?? 'full-range',
+        refine: analyzer.cropInputs.some((c) => c.mode === 'aligned'),
+      });
+      detector = worker;
+    }
+    const smoothing = o.smoothing ?? parseSmoothing('gaussian:3');
+    const pipeline = new LivePipeline({
+      classifier: analyzer,
+      detector,
+      smoothing: smoothing.causal,
+    });
+    return new VideoAnalyser(pipeline, analyzer, worker, smoothing);
+  }
+
+  get classes(): string[] {
+    return [...this.analyzer.classes];
+  }
+
+  get modelName(): string {
+    return this.analyzer.manifest.name;
+  }
+
+  /** Every frame of `frames` through the pipeline, in order; rejects if the source fails. */
+  analyse(
+    id: string,
+    input: string,
+    frames: AsyncIterable<Frame>,
+    onFrame?: (done: number) => void,
+  ): Promise<VideoAnalysis> {
+    return new Promise((resolve, reject) => {
+      const records: FrameRecord[] = [];
+      let failure: string | undefined;
+      let size = { width: 0, height: 0 };
+      const sub = this.pipeline.events$.subscribe({
+        next: (e) => {
+          if (e.type === 'frame' && e.result.frame.sourceId === id) {
+            size = { width: e.result.frame.width, height: e.result.frame.height };
+            records.push(toRecord(e.result));
+            onFrame?.(records.length);
+          } else if (e.type === 'error' && e.source === id) failure = e.message;
+          else if (e.type === 'end' && e.source === id) {
+            sub.unsubscribe();
+            this.pipeline.forget(id);
+            if (failure) return reject(new Error(failure));
+            if (records.length === 0) return reject(new Error(`${input}: no frames`));
+            let video: VideoAnalysis = {
+              id,
+              input,
+              ...size,
+              classes: this.classes,
+              frames: records,
+            };
+            if (this.smoothing.offline) video = smoothOffline(video, this.smoothing.offline);
+            resolve(video);
+          }
+        },
+        error: (err: Error) => reject(err),
+      });
+      this.pipeline.addSource(id, frames, { policy: 'pull' });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pipeline.stop();
+    await this.worker?.close();
+    await this.analyzer.dispose();
+  }
+}
+
+/** Expands directories into the video files they hold (sorted); files and URLs pass through. */
+export async function expandInputs(inputs: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const input of inputs) {
+    if (/^[a-z]+:\/\//i.test(input) || input.startsWith('webcam')) {
+      out.push(input);
+      continue;
+    }
+    const s = await stat(input).catch(() => undefined);
+    if (s?.isDirectory()) {
+      const names = (await readdir(input)).filter((n) => VIDEO_EXTENSIONS.test(n)).sort();
+      if (names.length === 0)
+        throw new Error(`${input}: no video files (${VIDEO_EXTENSIONS.source}) in this directory`);
+      out.push(...names.map((n) => join(input, n)));
+    } else out.push(input);
+  }
+  return out;
+}
+
+/** The output name of an input: the file name without extension (URLs: host and name). */
+export function videoId(input: string): string {
+  const name = /^[a-z]+:\/\//i.test(input)
+    ? `${new URL(input).hostname}-${basename(new URL(input).pathname, extname(new URL(input).pathname))}`
+    : basename(input, extname(input));
+  return name.replace(/[^\w.-]+/g, '_') || 'video';
+}
+
+export interface AnnotateOptions extends AnalyserOptions {
+  out: string;
+  /** Videos analysed at once (default 1; they share the model and the detection worker). */
+  jobs?: number;
+  force?: boolean;
+  /** Also write annotated.mp4. */
+  video?: boolean;
+  /** With `crops`: the `cropped_aligned` root; inputs are video names (or none: every folder). */
+  framesRoot?: string;
+  maxSize?: number;
+  ffmpeg?: FfmpegBinary;
+  pathEnv?: string;
+  /** Progress: frames done of an estimated total, per video. */
+  onProgress?: (id: string, done: number, total: number | undefined) => void;
+  onVideo?: (result: AnnotateResult) => void;
+}
+
+export interface AnnotateResult {
+  id: string;
+  input: string;
+  status: 'done' | 'skipped' | 'failed';
+  dir: string;
+  summary?: VideoSummary;
+  error?: string;
+  frames?: number;
+  seconds?: number;
+}
+
+async function estimateFrames(input: string, o: AnnotateOptions): Promise<number | undefined> {
+  if (o.crops) return (await listCropFrames(input)).length;
+  try {
+    const info = await probeVideo(input, o.ffmpeg);
+    return info.fps && info.duration ? Math.round(info.fps * info.duration) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function annotateVideos(
+  inputs: readonly string[],
+  o: AnnotateOptions,
+): Promise<AnnotateResult[]> {
+  const list = o.crops
+    ? inputs.length
+      ? inputs.map((name) => join(o.framesRoot as string, name))
+      : (await readdir(o.framesRoot as string, { withFileTypes: true }))
+          .filter((d) => d.isDirectory())
+          .map((d) => join(o.framesRoot as string, d.name))
+          .sort()
+    : await expandInputs(inputs);
+  const ids = new Map<string, number>();
+  const jobs = list.map((input) => {
+    let id = videoId(input);
+    const n = (ids.get(id) ?? 0) + 1;
+    ids.set(id, n);
+    if (n > 1) id = `${id}-${n}`;
+    return { input, id, dir: join(o.out, id) };
+  });
+  // Leftovers of killed runs: hidden temporary directories; never a complete-looking output.
+  for (const name of await readdir(o.out).catch(() => [] as string[]))
+    if (/^\..+\.tmp-/.test(name)) await rm(join(o.out, name), { recursive: true, force: true });
+
+  const results: AnnotateResult[] = new Array(jobs.length);
+  let analyser: VideoAnalyser | undefined;
+  const getAnalyser = async () => (analyser ??= await VideoAnalyser.create(o));
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      const job = jobs[i] as (typeof jobs)[number];
+      results[i] = await annotateOne(job, o, getAnalyser);
+      o.onVideo?.(results[i] as AnnotateResult);
+    }
+  };
+  try {
+    await Promise.all(
+      Array.from({ length: Math.max(1, Math.min(o.jobs ?? 1, jobs.length)) }, worker),
+    );
+  } finally {
+    await analyser?.close();
+  }
+  return results;
+}
+
+async function annotateOne(
+  job: { input: string; id: string; dir: string },
+  o: AnnotateOptions,
+  getAnalyser: () => Promise<VideoAnalyser>,
+): Promise<AnnotateResult> {
+  const { input, id, dir } = job;
+  if (!o.force) {
+    const existing = await readFile(join(dir, 'summary.json'), 'utf8').catch(() => undefined);
+    if (existing)
+      return { id, input, dir, status: 'skipped', summary: JSON.parse(existing) as VideoSummary };
+  }
+  const t0 = performance.now();
+  try {
+    const analyser = await getAnalyser();
+    const total = await estimateFrames(input, o);
+    o.onProgress?.(id, 0, total);
+    let frames: AsyncIterable<Frame>;
+    if (o.crops) frames = cropFrames(input, { sourceId: id });
+    else {
+      const src = await resolveSource(input, {
+        ...(o.pathEnv !== undefined && { pathEnv: o.pathEnv }),
+      });
+      frames = decodeFrames(src.input, {
+        sourceId: id,
+        ...(src.format && { format: src.format }),
+        ...(o.maxSize && { maxSize: o.maxSize }),
+        ...(o.ffmpeg && { ffmpeg: o.ffmpeg }),
+      });
+    }
+    const video = await analyser.analyse(id, input, frames, (n) => o.onProgress?.(id, n, total));
+    const summary = summarise(video);
+    const files = new Map<string, string | Uint8Array>([
+      ['frames.csv', toCsv(video)],
+      ['frames.jsonl', toJsonLines(video)],
+    ]);
+    if (o.video && !o.crops) {
+      const scratch = await mkdtemp(join(tmpdir(), 'cctfer-render-'));
+      try {
+        const mp4 = join(scratch, 'annotated.mp4');
+        await renderAnnotatedVideo(input, video.frames, mp4, {
+          ...(o.ffmpeg && { ffmpeg: o.ffmpeg }),
+          ...(o.maxSize && { maxSize: o.maxSize }),
+        });
+        files.set('annotated.mp4', await readFile(mp4));
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+    }
+    files.set(
+      'summary.json',
+      JSON.stringify(
+        {
+          ...summary,
+          model: analyser.modelName,
+          smoothing: analyser.smoothing,
+          classes: video.classes,
+        },
+        null,
+        2,
+      ),
+    );
+    await writeDirAtomic(dir, files);
+    return {
+      id,
+      input,
+      dir,
+      status: 'done',
+      summary,
+      frames: video.frames.length,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } catch (err) {
+    return { id, input, dir, status: 'failed', error: (err as Error).message };
+  }
+}

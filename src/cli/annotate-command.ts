@@ -1,0 +1,144 @@
+/** `cctfer annotate`: per-frame, per-face expression tables (and optionally an annotated MP4) for videos. */
+import { Command, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { annotateVideos, parseSmoothing, type AnnotateResult } from '../../pipelines/annotate.ts';
+import { summaryTable, type VideoSummary } from '../annotate/records.ts';
+import { initBackend, parseBackendName } from '../engine/backend.ts';
+import { cliFfmpeg, positiveInt } from './options.ts';
+
+export function annotateCommand(): Command {
+  return new Command('annotate')
+    .description(
+      'analyse videos offline: a CSV and JSON-lines row per frame per face, a summary, optionally an annotated MP4',
+    )
+    .argument(
+      '[inputs...]',
+      'video files, directories of videos, or URLs (with --frames: video names)',
+    )
+    .requiredOption('-o, --out <dir>', 'output directory (one sub-directory per video)')
+    .option('--bundle <dir>', 'model bundle (default: the embedded default model)')
+    .addOption(
+      new Option('--engine <engine>', 'inference engine').choices(['onnx', 'tfjs']).default('onnx'),
+    )
+    .addOption(
+      new Option('--backend <name>', 'tfjs backend for --engine tfjs')
+        .env('CCTFER_BACKEND')
+        .default('auto')
+        .argParser(parseBackendName),
+    )
+    .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'), 1)
+    .addOption(
+      new Option('--detector <model>', 'face detector')
+        .choices(['full-range', 'short-range'])
+        .default('full-range'),
+    )
+    .addOption(
+      new Option(
+        '--smoothing <spec>',
+        'gaussian:<sigma frames> | box:<radius frames> (centred, offline) | ema:<ms> | window:<ms> | none',
+      )
+        .argParser(parseSmoothing)
+        .default(parseSmoothing('gaussian:3'), 'gaussian:3'),
+    )
+    .option('--video', 'also write annotated.mp4 (boxes, ids, labels; original audio)', false)
+    .option(
+      '--frames <dir>',
+      "read the organisers' cropped_aligned/<video>/NNNNN.jpg crops instead of decoding and detecting",
+    )
+    .option('-j, --jobs <n>', 'videos analysed at once', positiveInt('--jobs'), 1)
+    .option(
+      '--max-size <px>',
+      'scale frames down so the longer side is at most this',
+      positiveInt('--max-size'),
+    )
+    .option('--force', 're-analyse videos whose outputs exist', false)
+    .option('--quiet', 'no progress bars', false)
+    .action(async (inputs: string[], opts) => {
+      const o = opts as {
+        out: string;
+        bundle?: string;
+        engine: 'onnx' | 'tfjs';
+        backend: ReturnType<typeof parseBackendName>;
+        threads: number;
+        detector: 'full-range' | 'short-range';
+        smoothing: ReturnType<typeof parseSmoothing>;
+        video: boolean;
+        frames?: string;
+        jobs: number;
+        maxSize?: number;
+        force: boolean;
+        quiet: boolean;
+      };
+      if (!o.frames && inputs.length === 0)
+        throw new Error('give at least one video, directory or URL (or --frames <dir>)');
+      if (o.engine === 'tfjs') await initBackend({ backend: o.backend, log: console.error });
+      const bars = new cliProgress.MultiBar(
+        {
+          format: '{id} |{bar}| {value}/{total} frames | {fps} fps | ETA {eta_formatted}',
+          hideCursor: true,
+          clearOnComplete: false,
+          noTTYOutput: false,
+          etaBuffer: 50,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      const show = !o.quiet && process.stderr.isTTY;
+      const active = new Map<string, { bar: cliProgress.SingleBar; t0: number }>();
+      const t0 = performance.now();
+      const results = await annotateVideos(inputs, {
+        out: o.out,
+        ...(o.bundle && { bundle: o.bundle }),
+        engine: o.engine,
+        threads: o.threads,
+        detector: o.detector,
+        smoothing: o.smoothing,
+        video: o.video,
+        crops: Boolean(o.frames),
+        ...(o.frames && { framesRoot: o.frames }),
+        jobs: o.jobs,
+        ...(o.maxSize && { maxSize: o.maxSize }),
+        force: o.force,
+        ffmpeg: cliFfmpeg(),
+        ...(process.env.PATH && { pathEnv: process.env.PATH }),
+        onProgress: (id, done, total) => {
+          if (!show) return;
+          let a = active.get(id);
+          if (!a)
+            active.set(
+              id,
+              (a = { bar: bars.create(total ?? 0, 0, { id, fps: '-' }), t0: performance.now() }),
+            );
+          if (total !== undefined && done > total) a.bar.setTotal(done);
+          a.bar.update(done, { fps: (done / ((performance.now() - a.t0) / 1000)).toFixed(1) });
+        },
+        onVideo: (r) => {
+          const a = active.get(r.id);
+          if (a) a.bar.stop();
+          const line = describe(r);
+          if (show) bars.log(`${line}\n`);
+          else console.error(line);
+        },
+      });
+      bars.stop();
+      const summaries = results.filter((r) => r.summary).map((r) => r.summary as VideoSummary);
+      const classes = summaries[0]?.faces[0] ? Object.keys(summaries[0].faces[0].share) : [];
+      if (summaries.length) console.log(`\n${summaryTable(summaries, classes)}\n`);
+      const failed = results.filter((r) => r.status === 'failed');
+      const done = results.filter((r) => r.status === 'done');
+      const frames = done.reduce((n, r) => n + (r.frames ?? 0), 0);
+      const secs = (performance.now() - t0) / 1000;
+      console.log(
+        `${done.length} annotated, ${results.length - done.length - failed.length} already done, ${failed.length} failed → ${o.out}` +
+          (frames
+            ? ` (${frames} frames in ${secs.toFixed(1)} s, ${(frames / secs).toFixed(1)} fps)`
+            : ''),
+      );
+      if (failed.length) process.exitCode = 1;
+    });
+}
+
+function describe(r: AnnotateResult): string {
+  if (r.status === 'failed') return `✗ ${r.id}: ${r.error}`;
+  if (r.status === 'skipped') return `= ${r.id}: already done (${r.dir}; --force to redo)`;
+  return `✓ ${r.id}: ${r.frames} frames in ${r.seconds?.toFixed(1)} s → ${r.dir}`;
+}
