@@ -248,8 +248,9 @@ export async function annotateVideos(
     if (/^\..+\.tmp-/.test(name)) await rm(join(o.out, name), { recursive: true, force: true });
 
   const results: AnnotateResult[] = new Array(jobs.length);
-  let analyser: VideoAnalyser | undefined;
-  const getAnalyser = async () => (analyser ??= await VideoAnalyser.create(o));
+  // One promise, not one analyser per concurrent caller: jobs start together.
+  let analyser: Promise<VideoAnalyser> | undefined;
+  const getAnalyser = () => (analyser ??= VideoAnalyser.create(o));
   let next = 0;
   const worker = async () => {
     while (next < jobs.length) {
@@ -264,7 +265,7 @@ export async function annotateVideos(
       Array.from({ length: Math.max(1, Math.min(o.jobs ?? 1, jobs.length)) }, worker),
     );
   } finally {
-    await analyser?.close();
+    await (await analyser?.catch(() => undefined))?.close();
   }
   return results;
 }
@@ -341,6 +342,14 @@ async function annotateOne(
       seconds: (performance.now() - t0) / 1000,
     };
   } catch (err) {
-    return { id, input, dir, status: 'failed', error: (err as Error).message };
+    const message = (err as Error).message;
+    // Name the file: the pipeline knows the video only by its id.
+    return {
+      id,
+      input,
+      dir,
+      status: 'failed',
+      error: message.includes(input) ? message : `${input}: ${message}`,
+    };
   }
 }

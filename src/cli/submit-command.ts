@@ -132,7 +132,10 @@ Neutral (0) throughout.`,
               : r.status === 'skipped'
                 ? `= ${r.name}: exists (--force to rewrite)`
                 : `✓ ${r.name}: ${r.frames} frames (${r.filled} without the face, given the nearest label)`;
-          if (show && started) (bar.stop(), (started = false));
+          if (show && started) {
+            bar.stop();
+            started = false;
+          }
           console.error(line);
         },
       });
