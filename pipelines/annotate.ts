@@ -40,7 +40,8 @@ import {
 import { toCsv, toJsonLines } from '../src/annotate/tables.ts';
 import { renderAnnotatedVideo } from '../src/annotate/render-video.ts';
 
-export const VIDEO_EXTENSIONS = /\.(mp4|m4v|mov|mkv|webm|avi|mpg|mpeg|ts|flv|wmv)$/i;
+import { VIDEO_EXTENSIONS } from '../src/video/find-video.ts';
+export { VIDEO_EXTENSIONS };
 
 export type SmoothingChoice = { causal: CausalSmoothing; offline?: CentredSmoothing };
 

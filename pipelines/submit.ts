@@ -6,7 +6,9 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { VideoAnalyser, VIDEO_EXTENSIONS, type AnalyserOptions } from './annotate.ts';
+import { VideoAnalyser, type AnalyserOptions } from './annotate.ts';
+import { findVideo } from '../src/video/find-video.ts';
+export { findVideo };
 import { decodeFrames } from '../src/video/decode.ts';
 import { countFrames } from '../src/video/probe.ts';
 import { cropFrames, listCropFrames } from '../src/video/image-frames.ts';
@@ -37,16 +39,6 @@ export async function readEntryList(list: string): Promise<string[]> {
         .map((l) => basename(l, extname(l)));
   if (names.length === 0) throw new Error(`--list ${list}: no entries`);
   return [...new Set(names)].sort();
-}
-
-/** The video file of an entry (`X_left` → `X.mp4`), looked up in `videosDir`. */
-export async function findVideo(videosDir: string, entry: Entry): Promise<string> {
-  const files = await readdir(videosDir);
-  for (const stem of [entry.name, entry.video]) {
-    const hit = files.find((f) => VIDEO_EXTENSIONS.test(f) && basename(f, extname(f)) === stem);
-    if (hit) return join(videosDir, hit);
-  }
-  throw new Error(`${entry.name}: no video named ${entry.video}.<ext> in ${videosDir}`);
 }
 
 export interface SubmitOptions extends AnalyserOptions {

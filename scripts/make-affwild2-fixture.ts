@@ -7,13 +7,13 @@
  *   <dir>/videos/counter.mp4   70 frames at a variable frame rate; a 32×32 block at the top left has
  *                              luma 16 + 3·n in frame n, so a frame tells its own index
  *   <dir>/annotations/Train_Set/{solo,pair_left,pair_right}.txt   (with -1 lines)
- *   <dir>/annotations/Validation_Set/counter.txt                  (label of frame n: n mod 7)
+ *   <dir>/annotations/Validation_Set/counter.txt                  (label of decoded frame i: its code mod 7)
  *   <dir>/cropped_aligned/solo/NNNNN.jpg                           (112×112, a few frames missing)
  *
  *   npx tsx scripts/make-affwild2-fixture.ts <dir>
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -26,8 +26,26 @@ import { AFFWILD2_CLASSES } from '../src/data/classes.ts';
 const png = fileURLToPath(new URL('../fixtures/astronaut.png', import.meta.url));
 const HEADER = AFFWILD2_CLASSES.join(',');
 
-/** Frame n's index as the luma of the top-left 32×32 block. */
-export const encodedIndex = (lumaMean: number) => Math.round((lumaMean - 16) / 3);
+/** Frame n's block has limited-range luma 16 + 3n, which is RGB grey 3n·255/219 after decoding. */
+export const encodedIndex = (greyMean: number) => Math.round((greyMean * 219) / 255 / 3);
+
+/** The index code of an image file or RGBA frame: mean of the top-left 24×24 block (inside the 32×32 code). */
+export async function frameCode(
+  image: string | { width: number; height: number; data: Uint8Array },
+): Promise<number> {
+  const img =
+    typeof image === 'string'
+      ? sharp(image)
+      : sharp(image.data, { raw: { width: image.width, height: image.height, channels: 4 } });
+  const { data } = await img
+    .extract({ left: 4, top: 4, width: 24, height: 24 })
+    .greyscale()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  let sum = 0;
+  for (const v of data) sum += v;
+  return encodedIndex(sum / data.length);
+}
 
 export async function makeAffWild2Fixture(dir: string): Promise<void> {
   const ffmpeg = resolveFfmpeg().path;
@@ -99,7 +117,16 @@ export async function makeAffWild2Fixture(dir: string): Promise<void> {
     ann(Array.from({ length: 40 }, (_, n) => (n % 10 === 9 ? -1 : 5))),
   );
   await writeFile(join(train, 'pair_right.txt'), ann(Array.from({ length: 40 }, () => 6)));
-  await writeFile(join(val, 'counter.txt'), ann(Array.from({ length: 70 }, (_, n) => n % 7)));
+  // counter.txt from an independent decode (ffmpeg → PNG files, passthrough timing): the label of
+  // line i is the code drawn in decoded frame i, mod 7. (The VFR retiming drops some frames, so
+  // codes skip numbers: the line count must follow decoded frames, not the drawn indices.)
+  const pngs = join(dir, 'counter-png');
+  await mkdir(pngs, { recursive: true });
+  run(['-i', join(videos, 'counter.mp4'), '-vsync', 'passthrough', join(pngs, '%05d.png')]);
+  const codes: number[] = [];
+  for (const name of (await readdir(pngs)).sort()) codes.push(await frameCode(join(pngs, name)));
+  await rm(pngs, { recursive: true });
+  await writeFile(join(val, 'counter.txt'), ann(codes.map((c) => c % 7)));
 
   const crops = join(dir, 'cropped_aligned', 'solo');
   await mkdir(crops, { recursive: true });

@@ -26,11 +26,11 @@ export function parseEntry(name: string): Entry {
 }
 
 /** The face an entry means in one frame, if any. */
-export function pickFace(
-  faces: readonly FaceRecord[],
+export function pickFace<F extends Pick<FaceRecord, 'box'>>(
+  faces: readonly F[],
   side: Entry['side'],
   frameWidth: number,
-): FaceRecord | undefined {
+): F | undefined {
   if (faces.length === 0) return undefined;
   if (!side)
     return faces.reduce((a, b) =>
@@ -38,7 +38,7 @@ export function pickFace(
     );
   if (faces.length === 1) {
     // One face: it is the left person if it sits in the left half of the frame.
-    const f = faces[0] as FaceRecord;
+    const f = faces[0] as F;
     const left = f.box.x + f.box.width / 2 < frameWidth / 2;
     return (side === 'left') === left ? f : undefined;
   }

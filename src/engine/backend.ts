@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { tf } from './tf.ts';
 import { registerWasmConvGradKernels } from './wasm-conv-grad.ts';
 
@@ -55,7 +56,12 @@ async function activate(name: BackendName): Promise<string> {
   if (name === 'tensorflow') {
     detail = await loadTensorflow();
   } else if (name === 'wasm') {
-    await import('@tensorflow/tfjs-backend-wasm');
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    // Point at the .wasm files explicitly: emscripten guesses its directory from globals, and
+    // MediaPipe's Node shim (same thread) makes it think it runs in a web worker.
+    wasm.setWasmPaths(
+      fileURLToPath(new URL('.', import.meta.resolve('@tensorflow/tfjs-backend-wasm'))),
+    );
   }
   const ok = await tf.setBackend(name);
   await tf.ready();
