@@ -22,7 +22,6 @@ import {
   entryLabels,
   formatTxt,
   parseEntry,
-  type Entry,
 } from '../src/annotate/submission.ts';
 
 /** Test-set entry names from a list file (one per line; extensions dropped) or a directory of .txt files. */

@@ -3,11 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { initBackend, parseBackendName } from '../engine/backend.ts';
 import { getArch, listArchs } from '../models/registry.ts';
 import { loadCheckpoint } from '../cct/checkpoint.ts';
-import { readBundleManifest, writeBundle } from '../models/bundle.ts';
-import { AFFWILD2_CLASSES } from '../data/classes.ts';
+import { readBundleManifest } from '../models/bundle.ts';
+import { exportTrainerBundle } from '../train/export.ts';
 import { serveCommand } from './serve-command.ts';
 import { annotateCommand } from './annotate-command.ts';
 import { submitCommand } from './submit-command.ts';
+import { trainCommand } from './train-command.ts';
 
 const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -129,34 +130,13 @@ export function buildCli(): Command {
         await initBackend({ backend: opts.backend });
         const trainer = await loadCheckpoint(ckpt);
         try {
-          const k = trainer.config.numClasses;
-          const classes = opts.classes
-            ? opts.classes.split(',').map((c) => c.trim())
-            : k === 7
-              ? [...AFFWILD2_CLASSES]
-              : Array.from({ length: k }, (_, i) => `class${i}`);
-          if (classes.length !== k)
-            throw new Error(
-              `--classes lists ${classes.length} names but the checkpoint has ${k} classes`,
-            );
           if (opts.crop !== 'aligned' && opts.crop !== 'box')
             throw new Error(`--crop must be 'aligned' or 'box', got '${opts.crop}'`);
-          const [, , c] = trainer.inputShape;
-          const pre = {
-            crop: opts.crop as 'aligned' | 'box',
-            inputSize: trainer.inputShape[0],
-            color: c === 1 ? ('grey' as const) : ('rgb' as const),
-            ...trainer.normalisation,
-          };
-          const members = trainer.members.map((net) => ({ net, pre }));
-          const m = await writeBundle(dir, members, {
+          const m = await exportTrainerBundle(trainer, dir, {
             name: opts.name ?? dir.split('/').filter(Boolean).pop() ?? 'bundle',
-            description: `CCT ensemble, ${trainer.config.members} × ${trainer.config.arch}, trained by cctfer`,
-            classes,
-            provenance: {
-              source: `cctfer training checkpoint ${ckpt} (epoch ${trainer.epoch})`,
-              licence: 'as the training data allows',
-            },
+            crop: opts.crop,
+            source: `cctfer training checkpoint ${ckpt} (epoch ${trainer.epoch})`,
+            ...(opts.classes && { classes: opts.classes.split(',').map((c) => c.trim()) }),
           });
           console.log(
             `wrote ${dir}: ${m.members.length} × ${m.members[0]!.arch}, ONNX verified (max relative logit error ${m.onnx.verified.logitsRelError.toExponential(1)})`,
@@ -170,6 +150,7 @@ export function buildCli(): Command {
   program.addCommand(serveCommand());
   program.addCommand(annotateCommand());
   program.addCommand(submitCommand());
+  program.addCommand(trainCommand());
 
   return program;
 }

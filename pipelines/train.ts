@@ -1,0 +1,220 @@
+/**
+ * Training on Aff-Wild2, read directly: ingest (decode → detect → align, the serving stages, into
+ * the crop cache) → CCT epochs (pipelines share src/cct) with validation every epoch → checkpoint
+ * every epoch, resumable → log, plots → the best-by-validation ensemble exported as a bundle.
+ *
+ *   <out>/checkpoint/      the latest epoch (resume point)
+ *   <out>/best/            the best epoch by the ensemble's ABAW 2021 score on the validation set
+ *   <out>/train-log.jsonl  one line per epoch: losses, λ, learning rates, validation per member and ensemble
+ *   <out>/plots/*.svg      loss, λ, validation score per epoch; the best epoch's confusion matrix
+ *   <out>/bundle/          the exported bundle (serve/annotate/submit --bundle <out>/bundle)
+ */
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import {
+  CctTrainer,
+  type EpochLog,
+  type EvaluationReport,
+  type StepLog,
+} from '../src/cct/trainer.ts';
+import { loadCheckpoint, saveCheckpoint } from '../src/cct/checkpoint.ts';
+import { readAffWild2Set } from '../src/data/readers/affwild2.ts';
+import { ingestEntry, type IngestResult } from '../src/train/ingest.ts';
+import { loadCropCache } from '../src/train/crop-cache.ts';
+import { confusionChart, lineChart } from '../src/train/plots.ts';
+import { exportTrainerBundle } from '../src/train/export.ts';
+import { DetectorWorker } from '../src/stream/detector-worker.ts';
+import { wholeImageDetector } from '../src/video/image-frames.ts';
+import { writeFileAtomic } from '../src/util/atomic.ts';
+import { AFFWILD2_CLASSES } from '../src/data/classes.ts';
+import type { TrainRun } from '../src/train/config.ts';
+import type { FfmpegBinary } from '../src/video/ffmpeg-binary.ts';
+
+export interface TrainHooks {
+  ffmpeg?: FfmpegBinary;
+  onIngest?: (set: string, r: IngestResult) => void;
+  onIngestProgress?: (entry: string, done: number, total: number) => void;
+  onStep?: (epoch: number, step: StepLog, done: number, total: number) => void;
+  onEpoch?: (line: EpochLine) => void;
+  log?: (line: string) => void;
+}
+
+export interface EpochLine extends Omit<EpochLog, 'steps'> {
+  seconds: number;
+  imagesPerSecond: number;
+  val: {
+    ensemble: EvaluationReport['ensemble'];
+    members: Pick<EvaluationReport['ensemble'], 'accuracy' | 'macroF1' | 'abaw2021'>[];
+    meanConsensus: number;
+  };
+}
+
+export async function ingestRun(
+  run: TrainRun,
+  hooks: TrainHooks = {},
+): Promise<{ train: string; val: string }> {
+  const d = run.data;
+  const size = d.size ?? run.trainer.inputSize ?? 112;
+  const worker = d.croppedAligned
+    ? undefined
+    : await DetectorWorker.create({ refine: d.crop === 'aligned' });
+  try {
+    for (const [set, dir] of [
+      ['train', d.train],
+      ['val', d.val],
+    ] as const) {
+      const results: IngestResult[] = [];
+      for (const a of await readAffWild2Set(dir)) {
+        const r = await ingestEntry(a, {
+          videosDir: d.videos,
+          cacheDir: join(d.cache, set),
+          detector: worker ?? wholeImageDetector,
+          crop: d.crop,
+          size,
+          everyNth: d.everyNth,
+          ...(d.croppedAligned && { framesRoot: d.croppedAligned }),
+          ...(hooks.ffmpeg && { ffmpeg: hooks.ffmpeg }),
+          ...(hooks.onIngestProgress && { onProgress: hooks.onIngestProgress }),
+        });
+        results.push(r);
+        hooks.onIngest?.(set, r);
+      }
+      if (!results.some((r) => r.status !== 'failed'))
+        throw new Error(`${dir}: no entry could be ingested`);
+    }
+  } finally {
+    await worker?.close();
+  }
+  return { train: join(d.cache, 'train'), val: join(d.cache, 'val') };
+}
+
+export async function trainRun(
+  run: TrainRun,
+  hooks: TrainHooks = {},
+): Promise<{ bundle: string; best: number }> {
+  const caches = await ingestRun(run, hooks);
+  const train = await loadCropCache(caches.train);
+  const val = await loadCropCache(caches.val);
+  const size = train.data.imageShape[0];
+  await mkdir(join(run.out, 'plots'), { recursive: true });
+  const ckpt = join(run.out, 'checkpoint');
+  const logFile = join(run.out, 'train-log.jsonl');
+  let trainer: CctTrainer;
+  try {
+    trainer = await loadCheckpoint(ckpt);
+    hooks.log?.(`resuming from ${ckpt} at epoch ${trainer.epoch + 1}`);
+  } catch (err) {
+    if (!/ENOENT|no such file|missing/i.test((err as Error).message)) throw err;
+    trainer = CctTrainer.create({ ...run.trainer, inputSize: size });
+  }
+  try {
+    // Epochs after the checkpoint (a run killed between log and checkpoint) are trained again.
+    const previous = (await readFile(logFile, 'utf8').catch(() => ''))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as EpochLine)
+      .filter((l) => l.epoch < trainer.epoch);
+    await writeFileAtomic(logFile, previous.map((l) => JSON.stringify(l) + '\n').join(''));
+    const lines = [...previous];
+    // The best so far is what best/ holds (best.json is written after it, atomically).
+    const bestFile = join(run.out, 'best.json');
+    let best =
+      JSON.parse(await readFile(bestFile, 'utf8').catch(() => '{"score":null}')).score ?? -Infinity;
+    while (trainer.epoch < trainer.config.maxEpochs) {
+      const epoch = trainer.epoch;
+      const t0 = performance.now();
+      const { steps: _steps, ...log } = trainer.trainEpoch(train.data, {
+        onStep: (s, done, total) => hooks.onStep?.(epoch, s, done, total),
+      });
+      void _steps;
+      const seconds = (performance.now() - t0) / 1000;
+      const report = trainer.evaluate(val.data);
+      const line: EpochLine = {
+        ...log,
+        seconds,
+        imagesPerSecond: log.images / seconds,
+        val: {
+          ensemble: report.ensemble,
+          members: report.members.map(({ accuracy, macroF1, abaw2021 }) => ({
+            accuracy,
+            macroF1,
+            abaw2021,
+          })),
+          meanConsensus: report.meanConsensus,
+        },
+      };
+      lines.push(line);
+      // Order matters for resuming: log, then best, then the checkpoint. A run killed in between
+      // retrains this epoch (deterministically, to the same numbers) and rewrites both.
+      await appendFile(logFile, JSON.stringify(line) + '\n');
+      if (report.ensemble.abaw2021 > best) {
+        best = report.ensemble.abaw2021;
+        await saveCheckpoint(trainer, join(run.out, 'best'));
+        await writeFileAtomic(bestFile, JSON.stringify({ epoch, score: best }));
+        await writeFile(
+          join(run.out, 'plots', 'confusion.svg'),
+          confusionChart(
+            `validation confusion, epoch ${epoch + 1} (best)`,
+            report.ensemble.confusion,
+            AFFWILD2_CLASSES,
+          ),
+        );
+      }
+      await saveCheckpoint(trainer, ckpt);
+      await writePlots(run.out, lines);
+      hooks.onEpoch?.(line);
+    }
+    const bestTrainer = await loadCheckpoint(join(run.out, 'best'));
+    try {
+      const bundle = join(run.out, 'bundle');
+      const bestLine = lines.reduce((a, b) =>
+        b.val.ensemble.abaw2021 > a.val.ensemble.abaw2021 ? b : a,
+      );
+      await exportTrainerBundle(bestTrainer, bundle, {
+        name: run.bundleName ?? basename(run.out),
+        crop: run.data.crop,
+        source: `cctfer train, ${run.out}, best epoch ${bestLine.epoch + 1} of ${lines.length}`,
+        metrics: {
+          valAbaw2021: bestLine.val.ensemble.abaw2021,
+          valMacroF1: bestLine.val.ensemble.macroF1,
+          valAccuracy: bestLine.val.ensemble.accuracy,
+        },
+      });
+      return { bundle, best };
+    } finally {
+      bestTrainer.dispose();
+    }
+  } finally {
+    trainer.dispose();
+  }
+}
+
+async function writePlots(out: string, lines: EpochLine[]): Promise<void> {
+  const dir = join(out, 'plots');
+  await writeFile(
+    join(dir, 'loss.svg'),
+    lineChart('training loss', 'epoch', [
+      { name: 'total', values: lines.map((l) => l.meanTotal) },
+      { name: 'CE', values: lines.map((l) => l.meanSup) },
+      { name: 'KL', values: lines.map((l) => l.meanCons) },
+    ]),
+  );
+  await writeFile(
+    join(dir, 'lambda.svg'),
+    lineChart('λ (consistency weight)', 'epoch', [
+      { name: 'λ', values: lines.map((l) => l.lambda) },
+    ]),
+  );
+  await writeFile(
+    join(dir, 'validation.svg'),
+    lineChart('validation', 'epoch', [
+      { name: 'ABAW score', values: lines.map((l) => l.val.ensemble.abaw2021) },
+      { name: 'macro F1', values: lines.map((l) => l.val.ensemble.macroF1) },
+      { name: 'accuracy', values: lines.map((l) => l.val.ensemble.accuracy) },
+      ...(lines[0]?.val.members ?? []).map((_, j) => ({
+        name: `member ${j + 1}`,
+        values: lines.map((l) => l.val.members[j]?.abaw2021 ?? NaN),
+      })),
+    ]),
+  );
+}

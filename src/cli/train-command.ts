@@ -1,0 +1,91 @@
+/** `cctfer train --config <file>`: CCT on Aff-Wild2 read directly; see pipelines/train.ts. */
+import { Command, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { trainRun } from '../../pipelines/train.ts';
+import { readTrainConfig } from '../train/config.ts';
+import { initBackend, parseBackendName } from '../engine/backend.ts';
+import { cliFfmpeg } from './options.ts';
+
+export function trainCommand(): Command {
+  return new Command('train')
+    .description(
+      'train a CCT ensemble on Aff-Wild2 (videos + annotation files), checkpointing every epoch; resumes where it stopped',
+    )
+    .requiredOption(
+      '-c, --config <file>',
+      'run configuration (JSON): data paths, trainer hyper-parameters, output folder',
+    )
+    .addOption(
+      new Option('--backend <name>', 'tfjs backend: auto | tensorflow | wasm | cpu')
+        .env('CCTFER_BACKEND')
+        .default('auto')
+        .argParser(parseBackendName),
+    )
+    .option('--quiet', 'no progress bars', false)
+    .addHelpText(
+      'after',
+      `
+Example config (every trainer field has the paper's default; see README "Training on Aff-Wild2"):
+  { "data": { "videos": "aff-wild2/videos", "train": "aff-wild2/annotations/Train_Set",
+              "val": "aff-wild2/annotations/Validation_Set", "cache": "cache/aw2-112" },
+    "trainer": { "arch": "resnet18", "members": 3, "batchSize": 64, "maxEpochs": 31 },
+    "out": "runs/cct-r18" }`,
+    )
+    .action(
+      async (opts: {
+        config: string;
+        backend: ReturnType<typeof parseBackendName>;
+        quiet: boolean;
+      }) => {
+        const run = await readTrainConfig(opts.config);
+        await initBackend({ backend: opts.backend, log: (l) => console.error(`backend: ${l}`) });
+        const show = !opts.quiet && process.stderr.isTTY;
+        const bar = new cliProgress.SingleBar(
+          {
+            format: '{what} |{bar}| {value}/{total} | {info} | ETA {eta_formatted}',
+            hideCursor: true,
+            etaBuffer: 20,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        let active = '';
+        const progress = (what: string, done: number, total: number, info: string) => {
+          if (!show) return;
+          if (active !== what) {
+            if (active) bar.stop();
+            bar.start(total, done, { what, info });
+            active = what;
+          } else bar.update(done, { info });
+        };
+        const say = (line: string) => {
+          if (show && active) {
+            bar.stop();
+            active = '';
+          }
+          console.error(line);
+        };
+        const result = await trainRun(run, {
+          ffmpeg: cliFfmpeg(),
+          log: say,
+          onIngestProgress: (entry, done, total) =>
+            progress(`ingest ${entry}`, done, total, 'frames'),
+          onIngest: (set, r) =>
+            say(
+              r.status === 'failed'
+                ? `✗ ${set} ${r.entry}: ${r.error}`
+                : `${r.status === 'cached' ? '=' : '✓'} ${set} ${r.entry}: ${r.cache?.count} crops (${r.cache?.skipped.unlabelled} unlabelled, ${r.cache?.skipped.noFace} without a face)${r.cache?.note ? `; ${r.cache.note}` : ''}`,
+            ),
+          onStep: (epoch, step, done, total) =>
+            progress(`epoch ${epoch + 1}`, done, total, `loss ${step.total.toFixed(3)}`),
+          onEpoch: (l) =>
+            say(
+              `epoch ${l.epoch + 1}: loss ${l.meanTotal.toFixed(4)} (CE ${l.meanSup.toFixed(4)}, KL ${l.meanCons.toFixed(4)}), λ ${l.lambda.toFixed(3)}, ${l.imagesPerSecond.toFixed(1)} img/s; val ABAW ${l.val.ensemble.abaw2021.toFixed(4)} F1 ${l.val.ensemble.macroF1.toFixed(4)} acc ${l.val.ensemble.accuracy.toFixed(4)} (members ${l.val.members.map((m) => m.abaw2021.toFixed(3)).join(' / ')})`,
+            ),
+        });
+        if (active) bar.stop();
+        console.log(
+          `best validation ABAW 2021 score ${result.best.toFixed(4)}; bundle: ${result.bundle}`,
+        );
+      },
+    );
+}

@@ -1,0 +1,70 @@
+/**
+ * `cctfer train --config <file>`: the data section (where Aff-Wild2 lives, the cache, crops) next
+ * to every CCT hyper-parameter (trainerConfigSchema, the paper's defaults). Relative paths are
+ * resolved against the config file's directory.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { trainerConfigSchema } from '../cct/config.ts';
+
+export const trainRunSchema = z
+  .object({
+    data: z
+      .object({
+        /** Folder of the Aff-Wild2 videos. */
+        videos: z.string(),
+        /** Annotation folders (e.g. …/Train_Set and …/Validation_Set). */
+        train: z.string(),
+        val: z.string(),
+        /** Crop cache folder (built once, reused). */
+        cache: z.string(),
+        /** Read the organisers' cropped_aligned/<entry>/NNNNN.jpg instead of detecting. */
+        croppedAligned: z.string().optional(),
+        crop: z.enum(['aligned', 'box']).default('aligned'),
+        /** Crop size; defaults to the trainer's input size (112). */
+        size: z.number().int().positive().optional(),
+        /** Keep every n-th labelled frame. */
+        everyNth: z.number().int().positive().default(1),
+      })
+      .strict(),
+    trainer: trainerConfigSchema,
+    /** Run folder: checkpoints, log, plots, the exported bundle. */
+    out: z.string(),
+    /** Bundle name (default: the run folder's name). */
+    bundleName: z.string().optional(),
+  })
+  .strict();
+
+export type TrainRun = z.output<typeof trainRunSchema>;
+
+export async function readTrainConfig(file: string): Promise<TrainRun> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new Error(
+      `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(err as Error).message})`}`,
+    );
+  }
+  const parsed = trainRunSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new Error(
+      `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
+  const base = dirname(resolve(file));
+  const at = (p: string) => resolve(base, p);
+  const d = parsed.data.data;
+  return {
+    ...parsed.data,
+    out: at(parsed.data.out),
+    data: {
+      ...d,
+      videos: at(d.videos),
+      train: at(d.train),
+      val: at(d.val),
+      cache: at(d.cache),
+      ...(d.croppedAligned && { croppedAligned: at(d.croppedAligned) }),
+    },
+  };
+}
