@@ -13,6 +13,7 @@ import { readCacheEntry } from '../src/train/crop-cache.ts';
 import { readTrainConfig } from '../src/train/config.ts';
 import { DetectorWorker } from '../src/stream/detector-worker.ts';
 import { annotateVideos } from '../pipelines/annotate.ts';
+import { evaluateBundle } from '../pipelines/eval.ts';
 import { AFFWILD2_CLASSES } from '../src/data/classes.ts';
 
 const cli = fileURLToPath(new URL('../bin/cctfer.js', import.meta.url));
@@ -159,7 +160,10 @@ describe('Aff-Wild2 training mode', { timeout: 300_000 }, () => {
     for (;;) {
       await new Promise((r) => setTimeout(r, 25));
       // The first epoch's checkpoint is written: the run is now in its second epoch.
-      if (await readFile(join(dir, 'run-b', 'checkpoint', 'checkpoint.json')).catch(() => undefined)) break;
+      if (
+        await readFile(join(dir, 'run-b', 'checkpoint', 'checkpoint.json')).catch(() => undefined)
+      )
+        break;
     }
     b.child.kill('SIGKILL');
     assert.equal((await b.done).signal, 'SIGKILL');
@@ -183,6 +187,27 @@ describe('Aff-Wild2 training mode', { timeout: 300_000 }, () => {
     });
     assert.equal(r?.status, 'done', r?.error);
     assert.equal(r?.summary?.frames, 50);
+  });
+
+  it('evaluates a bundle on an annotated set, per member and ensemble, with a smoothing sweep', async () => {
+    const report = await evaluateBundle({
+      bundle: fileURLToPath(new URL('../models/default', import.meta.url)),
+      videosDir: join(dir, 'videos'),
+      annotations: join(dir, 'annotations', 'Train_Set'),
+      sweep: ['none', 'gaussian:3'],
+    });
+    // solo: 45 annotated frames, 25 of them Happiness; the pair is labelled Sadness / Surprise.
+    assert.equal(report.scoredFrames, 45 + 36 + 40);
+    assert.equal(report.entries, 3);
+    assert.deepEqual(
+      report.ensemble.map((e) => e.smoothing),
+      ['none', 'gaussian:3'],
+    );
+    const none = report.ensemble[0]!.report;
+    assert.ok(Math.abs(none.accuracy - 25 / 121) < 1e-9, `accuracy ${none.accuracy}`);
+    assert.ok(Math.abs(none.abaw2021 - (0.67 * none.macroF1 + 0.33 * none.accuracy)) < 1e-12);
+    assert.equal(none.confusion[4]![4], 25);
+    assert.equal(report.members.length, 2);
   });
 
   it('validates the run config and names the bad field', async () => {

@@ -16,6 +16,8 @@ export interface FaceRecord {
   label: string;
   smoothedLabel: string;
   consensus: number;
+  /** Each member's probabilities (kept for evaluation; not written to the tables). */
+  memberProbs?: number[][];
 }
 
 export interface FrameRecord {
@@ -46,6 +48,7 @@ export function toRecord(r: AnalysedFrame): FrameRecord {
       label: f.label,
       smoothedLabel: f.smoothedLabel,
       consensus: f.consensus,
+      memberProbs: f.memberProbs,
     })),
   };
 }

@@ -9,6 +9,7 @@ import { serveCommand } from './serve-command.ts';
 import { annotateCommand } from './annotate-command.ts';
 import { submitCommand } from './submit-command.ts';
 import { trainCommand } from './train-command.ts';
+import { evalCommand } from './eval-command.ts';
 
 const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -151,6 +152,7 @@ export function buildCli(): Command {
   program.addCommand(annotateCommand());
   program.addCommand(submitCommand());
   program.addCommand(trainCommand());
+  program.addCommand(evalCommand());
 
   return program;
 }

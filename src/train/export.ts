@@ -7,13 +7,27 @@ import type { CropMode } from '../models/preprocess.ts';
 export async function exportTrainerBundle(
   trainer: CctTrainer,
   dir: string,
-  o: { name: string; crop: CropMode; source: string; classes?: string[]; metrics?: Record<string, number> },
+  o: {
+    name: string;
+    crop: CropMode;
+    source: string;
+    classes?: string[];
+    metrics?: Record<string, number>;
+  },
 ): Promise<BundleManifest> {
   const k = trainer.config.numClasses;
-  const classes = o.classes ?? (k === 7 ? [...AFFWILD2_CLASSES] : Array.from({ length: k }, (_, i) => `class${i}`));
-  if (classes.length !== k) throw new Error(`${classes.length} class names given but the ensemble has ${k} classes`);
+  const classes =
+    o.classes ??
+    (k === 7 ? [...AFFWILD2_CLASSES] : Array.from({ length: k }, (_, i) => `class${i}`));
+  if (classes.length !== k)
+    throw new Error(`${classes.length} class names given but the ensemble has ${k} classes`);
   const [size, , c] = trainer.inputShape;
-  const pre = { crop: o.crop, inputSize: size, color: c === 1 ? ('grey' as const) : ('rgb' as const), ...trainer.normalisation };
+  const pre = {
+    crop: o.crop,
+    inputSize: size,
+    color: c === 1 ? ('grey' as const) : ('rgb' as const),
+    ...trainer.normalisation,
+  };
   return writeBundle(
     dir,
     trainer.members.map((net) => ({ net, pre })),

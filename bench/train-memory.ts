@@ -1,0 +1,60 @@
+/**
+ * bench/train-memory: many CCT training steps of 3 × ResNet-18 at 224×224, batch 16, on one thread,
+ * printing per-step time, the wasm heap size and the process's resident memory — to show memory
+ * stays flat and within the wasm backend's 4 GB heap. Random images (speed and memory do not depend
+ * on the data).
+ *
+ *   npx tsx bench/train-memory.ts [--steps 100] [--size 224] [--batch 16] [--members 3]
+ */
+import { Command } from 'commander';
+import { CctTrainer, initBackend, inMemoryData, tf } from '../src/index.ts';
+
+const o = new Command('train-memory')
+  .option('--steps <n>', 'training steps', '100')
+  .option('--size <px>', 'input size', '224')
+  .option('--batch <n>', 'batch size', '16')
+  .option('--members <n>', 'members', '3')
+  .option('--backend <name>', 'tfjs backend', 'wasm')
+  .parse()
+  .opts<{ steps: string; size: string; batch: string; members: string; backend: string }>();
+
+const size = Number(o.size);
+const batch = Number(o.batch);
+const steps = Number(o.steps);
+await initBackend({ backend: o.backend as 'wasm', log: console.log });
+// One epoch = `steps` batches over a small random pool (no augmentation cost in the figures).
+const pool = 4 * batch;
+const pixels = new Uint8Array(pool * size * size * 3);
+for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 2654435761) >>> 24;
+const labels = Int32Array.from({ length: pool }, (_, i) => i % 7);
+const data = inMemoryData(pixels, labels, [size, size, 3]);
+const trainer = CctTrainer.create({
+  arch: 'resnet18',
+  inputSize: size,
+  members: Number(o.members),
+  batchSize: batch,
+  maxEpochs: 1,
+  iterationsPerEpoch: steps,
+  augment: null,
+});
+const heap = () => {
+  const b = tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } };
+  return b.wasm ? b.wasm.HEAPU8.length : NaN;
+};
+const mb = (n: number) => (n / 2 ** 20).toFixed(0);
+let last = performance.now();
+const times: number[] = [];
+const log = trainer.trainEpoch(data, {
+  onStep: (s, done, total) => {
+    const now = performance.now();
+    times.push(now - last);
+    last = now;
+    console.log(
+      `step ${done}/${total}: ${(times.at(-1)! / 1000).toFixed(2)} s, loss ${s.total.toFixed(3)}, wasm heap ${mb(heap())} MB, tensors ${mb(tf.memory().numBytes)} MB, rss ${mb(process.memoryUsage().rss)} MB`,
+    );
+  },
+});
+const sorted = [...times].sort((a, b) => a - b);
+console.log(
+  `${log.iterations} steps of ${o.members} × ResNet-18 @ ${size}², batch ${batch}: median ${(sorted[sorted.length >> 1]! / 1000).toFixed(2)} s/step (${((batch * 1000) / sorted[sorted.length >> 1]!).toFixed(2)} images/s); final wasm heap ${mb(heap())} MB, rss ${mb(process.memoryUsage().rss)} MB`,
+);
