@@ -23,6 +23,7 @@ import { ingestEntry, type IngestResult } from '../src/train/ingest.ts';
 import { loadCropCache } from '../src/train/crop-cache.ts';
 import { confusionChart, lineChart } from '../src/train/plots.ts';
 import { exportTrainerBundle } from '../src/train/export.ts';
+import { loadPretrained, readPretrained } from '../src/models/pretrained.ts';
 import { DetectorWorker } from '../src/stream/detector-worker.ts';
 import { wholeImageDetector } from '../src/video/image-frames.ts';
 import { writeFileAtomic } from '../src/util/atomic.ts';
@@ -106,6 +107,15 @@ export async function trainRun(
   } catch (err) {
     if (!/ENOENT|no such file|missing/i.test((err as Error).message)) throw err;
     trainer = CctTrainer.create({ ...run.trainer, inputSize: size });
+    if (run.pretrained) {
+      const tensors = await readPretrained(run.pretrained);
+      for (const member of trainer.members) {
+        const r = loadPretrained(member, tensors, run.pretrained, { skipHead: true });
+        hooks.log?.(
+          `pretrained ${run.pretrained}: ${r.loaded.length} tensors loaded${r.skipped.length ? `; kept our own ${r.skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : ''}`,
+        );
+      }
+    }
   }
   try {
     // Epochs after the checkpoint (a run killed between log and checkpoint) are trained again.

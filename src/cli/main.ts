@@ -131,13 +131,18 @@ export function buildCli(): Command {
         await initBackend({ backend: opts.backend });
         const trainer = await loadCheckpoint(ckpt);
         try {
+          const classes = opts.classes?.split(',').map((c) => c.trim());
+          if (classes && classes.length !== trainer.config.numClasses)
+            throw new Error(
+              `--classes lists ${classes.length} names but the checkpoint has ${trainer.config.numClasses} classes`,
+            );
           if (opts.crop !== 'aligned' && opts.crop !== 'box')
             throw new Error(`--crop must be 'aligned' or 'box', got '${opts.crop}'`);
           const m = await exportTrainerBundle(trainer, dir, {
             name: opts.name ?? dir.split('/').filter(Boolean).pop() ?? 'bundle',
             crop: opts.crop,
             source: `cctfer training checkpoint ${ckpt} (epoch ${trainer.epoch})`,
-            ...(opts.classes && { classes: opts.classes.split(',').map((c) => c.trim()) }),
+            ...(classes && { classes }),
           });
           console.log(
             `wrote ${dir}: ${m.members.length} × ${m.members[0]!.arch}, ONNX verified (max relative logit error ${m.onnx.verified.logitsRelError.toExponential(1)})`,

@@ -29,6 +29,11 @@ export const trainRunSchema = z
       })
       .strict(),
     trainer: trainerConfigSchema,
+    /**
+     * Initialise every member from these PyTorch weights (safetensors, or an ONNX file's
+     * initialisers), by torchvision names; layers that do not fit (the head) keep their own.
+     */
+    pretrained: z.string().optional(),
     /** Run folder: checkpoints, log, plots, the exported bundle. */
     out: z.string(),
     /** Bundle name (default: the run folder's name). */
@@ -58,6 +63,7 @@ export async function readTrainConfig(file: string): Promise<TrainRun> {
   return {
     ...parsed.data,
     out: at(parsed.data.out),
+    ...(parsed.data.pretrained && { pretrained: at(parsed.data.pretrained) }),
     data: {
       ...d,
       videos: at(d.videos),
