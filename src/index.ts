@@ -108,3 +108,39 @@ export type { VideoSource, ResolveOptions } from './video/source.ts';
 export { frameSource } from './stream/frame-source.ts';
 export type { FrameSource, FrameSourceOptions, SourcePolicy } from './stream/frame-source.ts';
 export { LandmarkRefiner } from './faces/landmarks.ts';
+
+// The realtime pipeline, its stages and the server.
+export { LivePipeline } from '../pipelines/live.ts';
+export type { PipelineEvent, LivePipelineOptions, AddSourceOptions } from '../pipelines/live.ts';
+export { startServe } from '../pipelines/serve.ts';
+export type { ServeOptions, RunningServer } from '../pipelines/serve.ts';
+export {
+  detectFaces,
+  trackFaces,
+  cropFaces,
+  batchFrames,
+  classifyBatches,
+} from './stream/operators.ts';
+export type { BatchOptions, CropClassifier, FrameDetector } from './stream/operators.ts';
+export { smoothFaces, TrackSmoother, parseCausalSmoothing } from './stream/smooth.ts';
+export type { CausalSmoothing } from './stream/smooth.ts';
+export { smoothCentred } from './stream/smooth-offline.ts';
+export type { CentredSmoothing } from './stream/smooth-offline.ts';
+export { DetectorWorker } from './stream/detector-worker.ts';
+export type { AnalysedFrame, AnalysedFace } from './stream/types.ts';
+export { CctferServer } from './server/server.ts';
+export type { ServerOptions } from './server/server.ts';
+export { PROTOCOL_VERSION, serverMessageSchema, clientMessageSchema } from './server/protocol.ts';
+export type { ServerMessage, ClientMessage } from './server/protocol.ts';
+
+// Offline annotation, submissions, training, evaluation.
+export { annotateVideos, VideoAnalyser } from '../pipelines/annotate.ts';
+export type { AnnotateOptions, AnnotateResult } from '../pipelines/annotate.ts';
+export { submit, checkSubmission } from '../pipelines/submit.ts';
+export { trainRun, ingestRun } from '../pipelines/train.ts';
+export { evaluateBundle } from '../pipelines/eval.ts';
+export { readTrainConfig, trainRunSchema } from './train/config.ts';
+export { parseAffWild2Annotation, readAffWild2Set } from './data/readers/affwild2.ts';
+export { readRafDb, readAffectNet, readFer2013 } from './data/readers/image-datasets.ts';
+export { LABEL_MAPS, mapLabel, DatasetError } from './data/readers/label-map.ts';
+export { loadPretrained, readPretrained, readSafetensors } from './models/pretrained.ts';

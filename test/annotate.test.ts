@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { parse } from 'csv-parse/sync';
 import sharp from 'sharp';
 import { annotateVideos, parseSmoothing } from '../pipelines/annotate.ts';
 import { countFrames } from '../src/video/probe.ts';
+import { resolveFfmpeg } from '../src/video/ffmpeg-binary.ts';
 import { decodeFrames } from '../src/video/decode.ts';
 import { FaceDetector } from '../src/faces/detector.ts';
 import { alignedCrops } from '../src/faces/align.ts';
@@ -97,6 +98,36 @@ describe('cctfer annotate', { timeout: 240_000 }, () => {
       columns: true,
     }) as Record<string, string>[];
     assert.ok(new Set(crossing.map((r) => r.face)).size >= 3, 'two tracks plus the re-entry');
+  });
+
+  it('keeps the original audio in the annotated MP4', async () => {
+    const ff = resolveFfmpeg().path;
+    const withAudio = join(dir, 'talk.mp4');
+    execFileSync(ff, [
+      '-loglevel',
+      'error',
+      '-i',
+      fixture('zoom.mp4'),
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:duration=3',
+      '-c:v',
+      'copy',
+      '-c:a',
+      'aac',
+      '-shortest',
+      withAudio,
+    ]);
+    const [r] = await annotateVideos([withAudio], { out: join(dir, 'audio'), video: true });
+    assert.equal(r?.status, 'done', r?.error);
+    const info = spawnSync(
+      ff,
+      ['-hide_banner', '-i', join(dir, 'audio', 'talk', 'annotated.mp4')],
+      { encoding: 'utf8' },
+    ).stderr;
+    assert.match(info, /Stream #0:\d.*Audio: aac/);
+    assert.match(info, /Stream #0:\d.*Video: h264/);
   });
 
   it('reports a corrupt video with a clear error and still annotates the others', async () => {

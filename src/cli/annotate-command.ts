@@ -83,7 +83,23 @@ export function annotateCommand(): Command {
         cliProgress.Presets.shades_classic,
       );
       const show = !o.quiet && process.stderr.isTTY;
-      const active = new Map<string, { bar: cliProgress.SingleBar; t0: number }>();
+      const active = new Map<
+        string,
+        { bar: cliProgress.SingleBar; t0: number; done: number; total: number }
+      >();
+      // The overall bar: frames of every video started so far (totals are the containers' estimates).
+      const overall = show ? bars.create(0, 0, { id: 'all videos', fps: '-' }) : undefined;
+      const updateOverall = () => {
+        if (!overall) return;
+        let done = 0;
+        let total = 0;
+        for (const v of active.values()) {
+          done += v.done;
+          total += Math.max(v.total, v.done);
+        }
+        overall.setTotal(total);
+        overall.update(done, { fps: (done / ((performance.now() - t0) / 1000)).toFixed(1) });
+      };
       const t0 = performance.now();
       const results = await annotateVideos(inputs, {
         out: o.out,
@@ -103,13 +119,14 @@ export function annotateCommand(): Command {
         onProgress: (id, done, total) => {
           if (!show) return;
           let a = active.get(id);
-          if (!a)
-            active.set(
-              id,
-              (a = { bar: bars.create(total ?? 0, 0, { id, fps: '-' }), t0: performance.now() }),
-            );
+          if (!a) {
+            const bar = bars.create(total ?? 0, 0, { id, fps: '-' });
+            active.set(id, (a = { bar, t0: performance.now(), done: 0, total: total ?? 0 }));
+          }
+          a.done = done;
           if (total !== undefined && done > total) a.bar.setTotal(done);
           a.bar.update(done, { fps: (done / ((performance.now() - a.t0) / 1000)).toFixed(1) });
+          updateOverall();
         },
         onVideo: (r) => {
           const a = active.get(r.id);

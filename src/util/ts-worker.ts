@@ -5,9 +5,8 @@
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
-const tsxApi = import.meta.resolve('tsx/esm/api');
-
 export function tsWorker(module: URL, options: Omit<WorkerOptions, 'eval'> = {}): Worker {
+  const tsxApi = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(module.href)}); });`;
   return new Worker(bootstrap, { ...options, eval: true });
 }
