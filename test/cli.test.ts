@@ -23,12 +23,30 @@ describe('cctfer CLI', () => {
   it('--help lists the commands', async () => {
     const r = await cli('--help');
     assert.equal(r.code, 0);
-    for (const c of ['backend', 'archs', 'checkpoint-info'])
+    for (const c of [
+      'backend',
+      'archs',
+      'checkpoint-info',
+      'serve',
+      'annotate',
+      'submit',
+      'train',
+      'eval',
+    ])
       assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
   });
 
   it('every command has --help', async () => {
-    for (const c of ['backend', 'archs', 'checkpoint-info']) {
+    for (const c of [
+      'backend',
+      'archs',
+      'checkpoint-info',
+      'serve',
+      'annotate',
+      'submit',
+      'train',
+      'eval',
+    ]) {
       const r = await cli(c, '--help');
       assert.equal(r.code, 0, c);
       assert.match(r.stdout, new RegExp(`Usage: cctfer ${c}`));

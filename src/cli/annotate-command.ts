@@ -4,42 +4,25 @@ import cliProgress from 'cli-progress';
 import { annotateVideos, parseSmoothing, type AnnotateResult } from '../../pipelines/annotate.ts';
 import { summaryTable, type VideoSummary } from '../annotate/records.ts';
 import { initBackend, parseBackendName } from '../engine/backend.ts';
-import { cliFfmpeg, positiveInt } from './options.ts';
+import { cliFfmpeg, offlineSmoothingOption, positiveInt, withModelOptions } from './options.ts';
 
 export function annotateCommand(): Command {
-  return new Command('annotate')
-    .description(
+  return withModelOptions(
+    new Command('annotate').description(
       'analyse videos offline: a CSV and JSON-lines row per frame per face, a summary, optionally an annotated MP4',
-    )
+    ),
+  )
     .argument(
       '[inputs...]',
       'video files, directories of videos, or URLs (with --frames: video names)',
     )
     .requiredOption('-o, --out <dir>', 'output directory (one sub-directory per video)')
-    .option('--bundle <dir>', 'model bundle (default: the embedded default model)')
-    .addOption(
-      new Option('--engine <engine>', 'inference engine').choices(['onnx', 'tfjs']).default('onnx'),
-    )
-    .addOption(
-      new Option('--backend <name>', 'tfjs backend for --engine tfjs')
-        .env('CCTFER_BACKEND')
-        .default('auto')
-        .argParser(parseBackendName),
-    )
-    .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'), 1)
     .addOption(
       new Option('--detector <model>', 'face detector')
         .choices(['full-range', 'short-range'])
         .default('full-range'),
     )
-    .addOption(
-      new Option(
-        '--smoothing <spec>',
-        'gaussian:<sigma frames> | box:<radius frames> (centred, offline) | ema:<ms> | window:<ms> | none',
-      )
-        .argParser(parseSmoothing)
-        .default(parseSmoothing('gaussian:3'), 'gaussian:3'),
-    )
+    .addOption(offlineSmoothingOption())
     .option('--video', 'also write annotated.mp4 (boxes, ids, labels; original audio)', false)
     .option(
       '--frames <dir>',

@@ -1,4 +1,7 @@
-/** Option parsers and environment lookups shared by the CLI's commands. */
+/** Option parsers, shared options and environment lookups of the CLI's commands. */
+import { Option, type Command } from 'commander';
+import { parseBackendName } from '../engine/backend.ts';
+import { parseSmoothing } from '../../pipelines/annotate.ts';
 import { resolveFfmpeg, type FfmpegBinary } from '../video/ffmpeg-binary.ts';
 
 export const positiveInt = (name: string) => (v: string) => {
@@ -15,4 +18,30 @@ export function cliFfmpeg(): FfmpegBinary {
     ...(process.env.FFMPEG_PATH && { path: process.env.FFMPEG_PATH }),
     ...(process.env.PATH && { pathEnv: process.env.PATH }),
   });
+}
+
+/** --bundle, --engine, --backend, --threads: the options of every command that runs a model. */
+export function withModelOptions(cmd: Command): Command {
+  return cmd
+    .option('--bundle <dir>', 'model bundle (default: the embedded default model)')
+    .addOption(
+      new Option('--engine <engine>', 'inference engine').choices(['onnx', 'tfjs']).default('onnx'),
+    )
+    .addOption(
+      new Option('--backend <name>', 'tfjs backend for --engine tfjs')
+        .env('CCTFER_BACKEND')
+        .default('auto')
+        .argParser(parseBackendName),
+    )
+    .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'), 1);
+}
+
+/** --smoothing for offline work (annotate, submit): centred windows by default. */
+export function offlineSmoothingOption(): Option {
+  return new Option(
+    '--smoothing <spec>',
+    'gaussian:<sigma frames> | box:<radius frames> (centred, offline) | ema:<ms> | window:<ms> | none',
+  )
+    .argParser(parseSmoothing)
+    .default(parseSmoothing('gaussian:3'), 'gaussian:3');
 }

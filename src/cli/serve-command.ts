@@ -4,30 +4,20 @@ import { randomBytes } from 'node:crypto';
 import { startServe } from '../../pipelines/serve.ts';
 import { parseCausalSmoothing } from '../stream/smooth.ts';
 import { initBackend, parseBackendName } from '../engine/backend.ts';
-import { cliFfmpeg, collect, positiveInt } from './options.ts';
+import { cliFfmpeg, collect, positiveInt, withModelOptions } from './options.ts';
 
 export function serveCommand(): Command {
-  return new Command('serve')
-    .description(
+  return withModelOptions(
+    new Command('serve').description(
       'analyse video sources live and push per-face expressions to WebSocket clients (and a web page at /)',
-    )
+    ),
+  )
     .option(
       '-s, --source <spec>',
       'file, http(s) URL, webcam[:/dev/videoN], v4l2:/dev/videoN, page URL (yt-dlp); repeatable',
       collect,
       [],
     )
-    .option('--bundle <dir>', 'model bundle (default: the embedded default model)')
-    .addOption(
-      new Option('--engine <engine>', 'inference engine').choices(['onnx', 'tfjs']).default('onnx'),
-    )
-    .addOption(
-      new Option('--backend <name>', 'tfjs backend for --engine tfjs')
-        .env('CCTFER_BACKEND')
-        .default('auto')
-        .argParser(parseBackendName),
-    )
-    .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'), 1)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('-p, --port <port>', 'port (0: any free one)', positiveInt('--port'), 8080)
     .addOption(

@@ -4,13 +4,14 @@ import cliProgress from 'cli-progress';
 import { checkSubmission, submit } from '../../pipelines/submit.ts';
 import { parseSmoothing } from '../../pipelines/annotate.ts';
 import { initBackend, parseBackendName } from '../engine/backend.ts';
-import { cliFfmpeg, positiveInt } from './options.ts';
+import { cliFfmpeg, offlineSmoothingOption, withModelOptions } from './options.ts';
 
 export function submitCommand(): Command {
-  return new Command('submit')
-    .description(
+  return withModelOptions(
+    new Command('submit').description(
       'write ABAW expression submissions (one <entry>.txt per test entry, or one CSV), or --check a submission directory',
-    )
+    ),
+  )
     .option(
       '--videos <dir>',
       'directory of the test videos (<video>.<ext>; X_left/X_right use X.<ext>)',
@@ -36,25 +37,7 @@ export function submitCommand(): Command {
       '--check <dir>',
       'validate the .txt files in <dir> (header, labels 0..6, one line per decoded frame with --videos)',
     )
-    .option('--bundle <dir>', 'model bundle (default: the embedded default model)')
-    .addOption(
-      new Option('--engine <engine>', 'inference engine').choices(['onnx', 'tfjs']).default('onnx'),
-    )
-    .addOption(
-      new Option('--backend <name>', 'tfjs backend for --engine tfjs')
-        .env('CCTFER_BACKEND')
-        .default('auto')
-        .argParser(parseBackendName),
-    )
-    .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'), 1)
-    .addOption(
-      new Option(
-        '--smoothing <spec>',
-        'gaussian:<sigma frames> | box:<radius frames> | ema:<ms> | window:<ms> | none',
-      )
-        .argParser(parseSmoothing)
-        .default(parseSmoothing('gaussian:3'), 'gaussian:3'),
-    )
+    .addOption(offlineSmoothingOption())
     .option('--force', 'rewrite entries whose file exists', false)
     .addHelpText(
       'after',
