@@ -21,6 +21,7 @@ import { loadCheckpoint, saveCheckpoint } from '../src/cct/checkpoint.ts';
 import { readAffWild2Set } from '../src/data/readers/affwild2.ts';
 import { ingestEntry, type IngestResult } from '../src/train/ingest.ts';
 import { loadCropCache } from '../src/train/crop-cache.ts';
+import { concatData, imageSamplesData, readImageSet } from '../src/train/image-sets.ts';
 import { confusionChart, lineChart } from '../src/train/plots.ts';
 import { exportTrainerBundle } from '../src/train/export.ts';
 import { loadPretrained, readPretrained } from '../src/models/pretrained.ts';
@@ -94,7 +95,18 @@ export async function trainRun(
   hooks: TrainHooks = {},
 ): Promise<{ bundle: string; best: number }> {
   const caches = await ingestRun(run, hooks);
-  const train = await loadCropCache(caches.train);
+  const cache = await loadCropCache(caches.train);
+  const size0 = cache.data.imageShape[0];
+  // Still-image datasets join the Aff-Wild2 crops (labels already in Aff-Wild2 order).
+  const extras = [];
+  for (const set of run.data.extra) {
+    const { samples, dropped } = await readImageSet(set);
+    hooks.log?.(
+      `${set.format} ${set.labels}: ${samples.length} images${dropped ? ` (${dropped} dropped by the label table)` : ''}`,
+    );
+    extras.push(await imageSamplesData(samples, size0));
+  }
+  const train = { data: extras.length ? concatData([cache, ...extras], size0) : cache.data };
   const val = await loadCropCache(caches.val);
   const size = train.data.imageShape[0];
   await mkdir(join(run.out, 'plots'), { recursive: true });

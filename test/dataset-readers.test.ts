@@ -190,3 +190,60 @@ describe('image dataset readers', () => {
     );
   });
 });
+
+describe('image datasets as training data', () => {
+  it('decodes RAF-DB files and FER2013 pixels to size×size RGB with Aff-Wild2 labels', async () => {
+    const { imageSamplesData, readImageSet, concatData } =
+      await import('../src/train/image-sets.ts');
+    const sharp = (await import('sharp')).default;
+    const dir = await mkdtemp(join(tmpdir(), 'cctfer-imgsets-'));
+    try {
+      await mkdir(join(dir, 'aligned'));
+      await sharp({
+        create: { width: 100, height: 100, channels: 3, background: { r: 200, g: 10, b: 10 } },
+      })
+        .png()
+        .toFile(join(dir, 'aligned', 'train_00001.png'));
+      await writeFile(join(dir, 'labels.txt'), 'train_00001.png 4\ntest_0001.png 1\n');
+      const raf = await readImageSet({
+        format: 'rafdb',
+        labels: join(dir, 'labels.txt'),
+        images: join(dir, 'aligned'),
+        split: 'train',
+      });
+      assert.equal(raf.samples.length, 1, 'split filter');
+      const a = await imageSamplesData(raf.samples, 16);
+      assert.deepEqual([...a.pixels.subarray(0, 3)], [200, 10, 10]);
+      const px = Array.from({ length: 2304 }, () => 77).join(' ');
+      await writeFile(join(dir, 'fer.csv'), `emotion,pixels,Usage\n6,${px},Training\n`);
+      const fer = await imageSamplesData(
+        (await readImageSet({ format: 'fer2013', labels: join(dir, 'fer.csv') })).samples,
+        16,
+      );
+      assert.deepEqual(
+        [...fer.pixels.subarray(0, 6)],
+        [77, 77, 77, 77, 77, 77],
+        'grey replicated to RGB',
+      );
+      assert.deepEqual([...fer.labels], [0], 'FER2013 Neutral (6) is Aff-Wild2 Neutral (0)');
+      const all = concatData([a, fer], 16);
+      assert.equal(all.size, 2);
+      await assert.rejects(
+        readImageSet({ format: 'affectnet', labels: join(dir, 'x.csv') }),
+        /needs "images"/,
+      );
+      const missing = await readImageSet({
+        format: 'rafdb',
+        labels: join(dir, 'labels.txt'),
+        images: join(dir, 'aligned'),
+        split: 'test',
+      });
+      await assert.rejects(
+        imageSamplesData(missing.samples, 16),
+        /test_0001\.png: cannot read the image/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

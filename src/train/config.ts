@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { trainerConfigSchema } from '../cct/config.ts';
+import { imageSetSchema } from './image-sets.ts';
 
 export const trainRunSchema = z
   .object({
@@ -26,6 +27,8 @@ export const trainRunSchema = z
         size: z.number().int().positive().optional(),
         /** Keep every n-th labelled frame. */
         everyNth: z.number().int().positive().default(1),
+        /** Still-image datasets added to the training set (RAF-DB, AffectNet, FER2013). */
+        extra: z.array(imageSetSchema).default([]),
       })
       .strict(),
     trainer: trainerConfigSchema,
@@ -71,6 +74,11 @@ export async function readTrainConfig(file: string): Promise<TrainRun> {
       val: at(d.val),
       cache: at(d.cache),
       ...(d.croppedAligned && { croppedAligned: at(d.croppedAligned) }),
+      extra: d.extra.map((e) => ({
+        ...e,
+        labels: at(e.labels),
+        ...(e.images && { images: at(e.images) }),
+      })),
     },
   };
 }

@@ -37,7 +37,7 @@ export async function readCacheEntry(dir: string, entry: string): Promise<CacheE
 /** All complete entries of a cache directory as one in-memory training set. */
 export async function loadCropCache(
   dir: string,
-): Promise<{ data: TrainingData; entries: CacheEntry[] }> {
+): Promise<{ data: TrainingData; entries: CacheEntry[]; pixels: Uint8Array; labels: Int32Array }> {
   const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
   const entries: CacheEntry[] = [];
   for (const n of names) entries.push((await readCacheEntry(dir, n.slice(0, -5))) as CacheEntry);
@@ -63,5 +63,5 @@ export async function loadCropCache(
     labels.set(e.labels, at);
     at += e.count;
   }
-  return { data: inMemoryData(pixels, labels, [size, size, 3]), entries };
+  return { data: inMemoryData(pixels, labels, [size, size, 3]), entries, pixels, labels };
 }
