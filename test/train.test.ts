@@ -230,7 +230,7 @@ describe('Aff-Wild2 training mode', { timeout: 300_000 }, () => {
     await writeFile(
       f,
       JSON.stringify({
-        data: { videos: 'v', train: 't', val: 'v', cache: 'c', extra: 1 },
+        data: { videos: 'v', train: 't', val: 'v', cache: 'c', bogus: 1 },
         trainer: {},
         out: 'o',
       }),
