@@ -153,7 +153,20 @@ describe('cctfer submit end to end', { timeout: 240_000 }, () => {
 
   it('writes the later single-CSV format', async () => {
     const out = join(dir, 'csv');
-    await submit({ videosDir: videos, list: join(dir, 'list.txt'), out, format: 'csv' });
+    const results = await submit({
+      videosDir: videos,
+      list: join(dir, 'list.txt'),
+      out,
+      format: 'csv',
+    });
+    assert.deepEqual(
+      results.map((r) => [r.name, r.status, r.error]),
+      [
+        ['one', 'done', undefined],
+        ['two_left', 'done', undefined],
+        ['two_right', 'done', undefined],
+      ],
+    );
     const lines = (await readFile(join(out, 'predictions.csv'), 'utf8')).trim().split('\n');
     assert.equal(lines[0], `image_location,${AFFWILD2_CLASSES.join(',')},Other`);
     assert.equal(lines.length, 1 + 64 + 125 + 125);
