@@ -127,3 +127,51 @@ describe('CctTrainer', () => {
     u.dispose();
   });
 });
+
+describe('gradient accumulation', () => {
+  before(() => useTestBackend());
+
+  it('k micro-batches give the same step as the whole batch (a net without BatchNorm)', () => {
+    const config: TrainerConfigInput = {
+      arch: 'mlp',
+      inputSize: 16,
+      inChannels: 3,
+      numClasses: 4,
+      members: 2,
+      batchSize: 32,
+      maxEpochs: 2,
+      iterationsPerEpoch: 3,
+      augment: null,
+      seed: 4,
+    };
+    const data = quadrantData(96);
+    const whole = CctTrainer.create(config);
+    const split = CctTrainer.create({ ...config, accumulate: 4 });
+    const a = whole.trainEpoch(data);
+    const b = split.trainEpoch(data);
+    a.steps.forEach((s, i) =>
+      assert.ok(
+        Math.abs(s.total - b.steps[i]!.total) < 1e-5,
+        `step ${i}: ${s.total} vs ${b.steps[i]!.total}`,
+      ),
+    );
+    whole.members.forEach((net, j) =>
+      net.params.forEach((p, q) => {
+        const diff = tf.tidy(
+          () =>
+            tf
+              .max(tf.abs(tf.sub(p.variable, split.members[j]!.params[q]!.variable)))
+              .dataSync()[0] as number,
+        );
+        assert.ok(diff < 1e-5, `${p.name}: ${diff}`);
+      }),
+    );
+    assert.deepEqual(a.trainAccuracy, b.trainAccuracy);
+    whole.dispose();
+    split.dispose();
+    assert.throws(
+      () => CctTrainer.create({ ...config, accumulate: 5 }),
+      /accumulate: accumulate must divide batchSize/,
+    );
+  });
+});

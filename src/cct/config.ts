@@ -36,6 +36,12 @@ export const trainerConfigSchema = z
     iterationsPerEpoch: z.number().int().positive().nullable().default(null),
     /** The paper: 256 (the released code: 128). */
     batchSize: z.number().int().min(2).default(256),
+    /**
+     * Gradient accumulation: each batch is run as this many equal micro-batches whose gradients
+     * are summed before one optimiser step — the paper's batch of 256 in the memory of 256/k.
+     * (BatchNorm then normalises over micro-batches.) Must divide batchSize.
+     */
+    accumulate: z.number().int().min(1).default(1),
     lambdaMax: z.number().min(0).max(1).default(0.9),
     /** The paper: 4.0 (the released scripts: 0.65). */
     beta: z.number().nonnegative().default(4),
@@ -55,7 +61,11 @@ export const trainerConfigSchema = z
     mean: z.array(z.number()).optional(),
     std: z.array(z.number().positive()).optional(),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.batchSize % c.accumulate === 0, {
+    message: 'accumulate must divide batchSize',
+    path: ['accumulate'],
+  });
 
 export type TrainerConfig = z.output<typeof trainerConfigSchema>;
 export type TrainerConfigInput = z.input<typeof trainerConfigSchema>;

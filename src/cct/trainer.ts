@@ -191,29 +191,53 @@ export class CctTrainer {
     lambda: number,
   ): { log: Omit<StepLog, 'iteration'>; preds: Int32Array[] } {
     const vars = this.members.flatMap((m) => m.trainableVariables());
-    let parts: Tensor[] = [];
-    const { value, grads } = tf.variableGrads(() => {
-      const logits = this.members.map((m) => m.apply(x, true));
-      const loss = cctLoss(logits, y, lambda, {
-        detachTargets: this.config.detachTargets,
-        scale: this.config.scale,
-      });
-      parts = [
-        tf.keep(loss.sup),
-        tf.keep(loss.cons),
-        ...logits.map((z) => tf.keep(tf.argMax(z, 1))),
-      ];
-      return loss.total;
-    }, vars);
-    this.optimizer.apply(grads);
-    const [sup, cons, ...argmaxes] = parts;
-    const log = {
-      total: (value.dataSync() as Float32Array)[0] as number,
-      sup: (sup as Scalar).dataSync()[0] as number,
-      cons: (cons as Scalar).dataSync()[0] as number,
-    };
-    const preds = argmaxes.map((t) => t.dataSync() as Int32Array);
-    tf.dispose([value, ...Object.values(grads), ...parts]);
+    const k = this.config.accumulate;
+    const n = x.shape[0];
+    if (n % k !== 0)
+      throw new RangeError(`a batch of ${n} cannot be split into ${k} micro-batches`);
+    const micro = n / k;
+    // Each micro-batch's mean loss is scaled by 1/k, so the summed gradients are those of the
+    // whole batch's mean loss (BatchNorm statistics aside).
+    let summed: Record<string, Tensor> | undefined;
+    const log = { total: 0, sup: 0, cons: 0 };
+    const preds: Int32Array[] = this.members.map(() => new Int32Array(n));
+    for (let m = 0; m < k; m++) {
+      const xs = k === 1 ? x : tf.slice(x, [m * micro, 0, 0, 0], [micro, -1, -1, -1]);
+      const ys = k === 1 ? y : tf.slice(y, [m * micro], [micro]);
+      let parts: Tensor[] = [];
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = this.members.map((net) => net.apply(xs, true));
+        const loss = cctLoss(logits, ys, lambda, {
+          detachTargets: this.config.detachTargets,
+          scale: this.config.scale,
+        });
+        parts = [
+          tf.keep(loss.sup),
+          tf.keep(loss.cons),
+          ...logits.map((z) => tf.keep(tf.argMax(z, 1))),
+        ];
+        return k === 1 ? loss.total : tf.div(loss.total, k);
+      }, vars);
+      if (!summed) summed = grads;
+      else {
+        const prev: Record<string, Tensor> = summed;
+        summed = Object.fromEntries(
+          Object.entries(grads).map(([name, g]) => [name, tf.add(prev[name] as Tensor, g)]),
+        );
+        tf.dispose([...Object.values(prev), ...Object.values(grads)]);
+      }
+      const [sup, cons, ...argmaxes] = parts;
+      log.total += (value.dataSync() as Float32Array)[0] as number;
+      log.sup += ((sup as Scalar).dataSync()[0] as number) / k;
+      log.cons += ((cons as Scalar).dataSync()[0] as number) / k;
+      argmaxes.forEach((t, j) =>
+        (preds[j] as Int32Array).set(t.dataSync() as Int32Array, m * micro),
+      );
+      tf.dispose([value, ...parts]);
+      if (k > 1) tf.dispose([xs, ys]);
+    }
+    this.optimizer.apply(summed as Record<string, Tensor>);
+    tf.dispose(Object.values(summed as Record<string, Tensor>));
     return { log, preds };
   }
 

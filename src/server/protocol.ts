@@ -48,7 +48,6 @@ export const ERROR_CODES = [
   'unknown_source',
   'bad_image',
   'source_failed',
-  'slow_client',
   'internal',
 ] as const;
 
