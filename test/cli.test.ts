@@ -19,34 +19,26 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
   }
 }
 
+const COMMANDS = [
+  'backend',
+  'archs',
+  'checkpoint-info',
+  'serve',
+  'annotate',
+  'submit',
+  'train',
+  'eval',
+];
+
 describe('cctfer CLI', () => {
   it('--help lists the commands', async () => {
     const r = await cli('--help');
     assert.equal(r.code, 0);
-    for (const c of [
-      'backend',
-      'archs',
-      'checkpoint-info',
-      'serve',
-      'annotate',
-      'submit',
-      'train',
-      'eval',
-    ])
-      assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
+    for (const c of COMMANDS) assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
   });
 
   it('every command has --help', async () => {
-    for (const c of [
-      'backend',
-      'archs',
-      'checkpoint-info',
-      'serve',
-      'annotate',
-      'submit',
-      'train',
-      'eval',
-    ]) {
+    for (const c of COMMANDS) {
       const r = await cli(c, '--help');
       assert.equal(r.code, 0, c);
       assert.match(r.stdout, new RegExp(`Usage: cctfer ${c}`));

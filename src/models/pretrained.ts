@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import onnxProto from 'onnx-proto';
 import { tf } from '../engine/tf.ts';
 import type { Network } from './network.ts';
+import { halfToFloat } from './tfjs-weights.ts';
 
 const { onnx } = onnxProto;
 
@@ -21,15 +22,6 @@ export interface NamedTensor {
 }
 
 export class PretrainedError extends Error {}
-
-function f16ToF32(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (m / 1024);
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + m / 1024);
-}
 
 /** Parses a safetensors file: 8-byte little-endian header length, JSON header, raw tensor bytes. */
 export function readSafetensors(bytes: Uint8Array, file = 'safetensors'): Map<string, NamedTensor> {
@@ -60,7 +52,7 @@ export function readSafetensors(bytes: Uint8Array, file = 'safetensors'): Map<st
     if (t.dtype === 'F32') data = new Float32Array(raw.buffer, 0, count);
     else if (t.dtype === 'F16') {
       const u = new Uint16Array(raw.buffer, 0, count);
-      data = Float32Array.from(u, f16ToF32);
+      data = Float32Array.from(u, halfToFloat);
     } else if (t.dtype === 'I64')
       continue; // num_batches_tracked
     else

@@ -28,7 +28,8 @@ export interface NamedWeights {
   names(): string[];
 }
 
-function halfToFloat(h: number): number {
+/** IEEE 754 half precision → number. */
+export function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const f = h & 0x3ff;

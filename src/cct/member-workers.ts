@@ -1,0 +1,195 @@
+/**
+ * CCT with one member per worker thread: each member has its own wasm heap (the backend's heap
+ * stops at 4 GB, which 3 × ResNet-18 at 224², batch 16 overflows in one thread) and its own core.
+ * The gradient stays exact: members share no parameters, and the joint loss couples them only
+ * through their logits, so each step is
+ *   workers: forward (on the tape) → logits to shared memory
+ *   main:    cctLoss over all logits → dL/dlogits per member (tf.grads, tiny tensors)
+ *   workers: backward from their dL/dlogits → Adam.
+ * Same member seeds as CctTrainer, so both start from the same weights.
+ */
+import type { Worker } from 'node:worker_threads';
+import { tf, type Tensor2D } from '../engine/tf.ts';
+import { cctLoss } from './loss.ts';
+import { Rng } from '../util/rng.ts';
+import { tsWorker } from '../util/ts-worker.ts';
+import type { MemberRequest, MemberWorkerData } from './member-worker.ts';
+
+// Node 20 has Atomics.waitAsync; TypeScript's ES2023 lib does not declare it yet.
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      a: Int32Array,
+      i: number,
+      v: number,
+    ): { async: boolean; value: Promise<string> | string };
+  }
+).waitAsync;
+
+export interface MemberWorkersOptions {
+  arch: string;
+  members: number;
+  seed: number;
+  numClasses: number;
+  inputSize: number;
+  inChannels: number;
+  lrBackbone: number;
+  lrHead: number;
+  maxBatch: number;
+  detachTargets?: boolean;
+  scale?: 'paper' | 'code';
+  backend?: MemberWorkerData['backend'];
+}
+
+export interface ParallelStepLog {
+  total: number;
+  sup: number;
+  cons: number;
+  /** Each worker's wasm heap after the step (bytes). */
+  heapBytes: number[];
+  tensors: number[];
+}
+
+type Reply = {
+  type: 'ready' | 'ok' | 'done' | 'weights' | 'error';
+  message?: string;
+  heapBytes?: number;
+  tensors?: number;
+  weights?: { name: string; shape: number[]; data: Float32Array }[];
+};
+
+export class MemberWorkers {
+  private readonly x: Float32Array;
+  private readonly z: Float32Array;
+  private readonly g: Float32Array;
+  private readonly flags: Int32Array;
+  private readonly pending: ((r: Reply) => void)[][];
+
+  private constructor(
+    private readonly o: MemberWorkersOptions,
+    private readonly workers: Worker[],
+    shared: {
+      x: SharedArrayBuffer;
+      z: SharedArrayBuffer;
+      g: SharedArrayBuffer;
+      flags: SharedArrayBuffer;
+    },
+  ) {
+    this.x = new Float32Array(shared.x);
+    this.z = new Float32Array(shared.z);
+    this.g = new Float32Array(shared.g);
+    this.flags = new Int32Array(shared.flags);
+    this.pending = workers.map(() => []);
+    workers.forEach((w, i) => w.on('message', (r: Reply) => this.pending[i]!.shift()?.(r)));
+  }
+
+  static async create(o: MemberWorkersOptions): Promise<MemberWorkers> {
+    const k = o.numClasses;
+    const shared = {
+      x: new SharedArrayBuffer(o.maxBatch * o.inputSize * o.inputSize * o.inChannels * 4),
+      z: new SharedArrayBuffer(o.members * o.maxBatch * k * 4),
+      g: new SharedArrayBuffer(o.members * o.maxBatch * k * 4),
+      flags: new SharedArrayBuffer(2 * o.members * 4),
+    };
+    const seeds = new Rng(o.seed);
+    const workers = Array.from({ length: o.members }, (_, index) => {
+      const data: MemberWorkerData = {
+        index,
+        members: o.members,
+        arch: o.arch,
+        seed: seeds.int(2 ** 31),
+        numClasses: k,
+        inputSize: o.inputSize,
+        inChannels: o.inChannels,
+        lrBackbone: o.lrBackbone,
+        lrHead: o.lrHead,
+        backend: o.backend ?? 'wasm',
+        maxBatch: o.maxBatch,
+        ...shared,
+      };
+      return tsWorker(new URL('./member-worker.ts', import.meta.url), { workerData: data });
+    });
+    const mw = new MemberWorkers(o, workers, shared);
+    const replies = await Promise.all(workers.map((_, i) => mw.reply(i)));
+    const bad = replies.find((r) => r.type === 'error');
+    if (bad) {
+      await mw.close();
+      throw new Error(`a member worker failed to start: ${bad.message}`);
+    }
+    return mw;
+  }
+
+  private reply(i: number): Promise<Reply> {
+    return new Promise((resolve) => this.pending[i]!.push(resolve));
+  }
+
+  private async all(request: MemberRequest): Promise<Reply[]> {
+    const replies = this.workers.map((_, i) => this.reply(i));
+    for (const w of this.workers) w.postMessage(request);
+    const out = await Promise.all(replies);
+    const bad = out.find((r) => r.type === 'error');
+    if (bad) throw new Error(`member worker: ${bad.message}`);
+    return out;
+  }
+
+  /** One CCT step on a normalised NHWC batch `x` (n images) with labels. */
+  async step(x: Float32Array, labels: Int32Array, lambda: number): Promise<ParallelStepLog> {
+    const n = labels.length;
+    const { members, numClasses: k, maxBatch } = this.o;
+    if (n > maxBatch) throw new RangeError(`batch of ${n} exceeds maxBatch ${maxBatch}`);
+    this.x.set(x);
+    const replies = this.workers.map((_, i) => this.reply(i));
+    for (const w of this.workers) w.postMessage({ type: 'step', n } satisfies MemberRequest);
+    // Wait for every member's logits (workers set flag i to 1).
+    for (let i = 0; i < members; i++) {
+      const w = waitAsync(this.flags, i, 0);
+      if (w.async) await w.value;
+    }
+    const log = tf.tidy(() => {
+      const zs = Array.from({ length: members }, (_, i) =>
+        tf.tensor2d(this.z.slice(i * maxBatch * k, i * maxBatch * k + n * k), [n, k]),
+      );
+      const y = tf.tensor1d(labels, 'int32');
+      const opts = {
+        detachTargets: this.o.detachTargets ?? false,
+        scale: this.o.scale ?? ('paper' as const),
+      };
+      const grads = tf.grads(
+        (...z: tf.Tensor[]) => cctLoss(z as Tensor2D[], y, lambda, opts).total,
+      )(zs);
+      grads.forEach((g, i) => this.g.set(g.dataSync() as Float32Array, i * maxBatch * k));
+      const loss = cctLoss(zs, y, lambda, opts);
+      return {
+        total: loss.total.dataSync()[0] as number,
+        sup: loss.sup.dataSync()[0] as number,
+        cons: loss.cons.dataSync()[0] as number,
+      };
+    });
+    for (let i = 0; i < members; i++) {
+      Atomics.store(this.flags, i, 0);
+      Atomics.store(this.flags, members + i, 1);
+      Atomics.notify(this.flags, members + i);
+    }
+    const done = await Promise.all(replies);
+    const bad = done.find((r) => r.type === 'error');
+    if (bad) throw new Error(`member worker: ${bad.message}`);
+    return {
+      ...log,
+      heapBytes: done.map((r) => r.heapBytes ?? 0),
+      tensors: done.map((r) => r.tensors ?? 0),
+    };
+  }
+
+  async scaleLearningRates(factor: number): Promise<void> {
+    await this.all({ type: 'scaleLr', factor });
+  }
+
+  /** Every member's parameters, by torchvision name (for checkpoints and export). */
+  async weights(): Promise<{ name: string; shape: number[]; data: Float32Array }[][]> {
+    return (await this.all({ type: 'weights' })).map((r) => r.weights ?? []);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
