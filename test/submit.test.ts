@@ -109,11 +109,11 @@ describe('cctfer submit end to end', { timeout: 240_000 }, () => {
     assert.deepEqual(await readEntryList(join(dir, 'list.txt')), ['one', 'two_left', 'two_right']);
     const results = await submit({ videosDir: videos, list: join(dir, 'list.txt'), out });
     assert.deepEqual(
-      results.map((r) => [r.name, r.status, r.frames]),
+      results.map((r) => [r.name, r.status, r.frames, r.error]),
       [
-        ['one', 'done', 64],
-        ['two_left', 'done', 125],
-        ['two_right', 'done', 125],
+        ['one', 'done', 64, undefined],
+        ['two_left', 'done', 125, undefined],
+        ['two_right', 'done', 125, undefined],
       ],
     );
     const ok = await checkSubmission(out, { videosDir: videos, list: join(dir, 'list.txt') });
