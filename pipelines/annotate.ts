@@ -12,7 +12,7 @@
  * only hidden `.<video>.tmp-*` directories, removed on the next run.
  */
 import { readdir, readFile, rm, stat, mkdtemp } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { LivePipeline } from './live.ts';
 import { DEFAULT_BUNDLE } from './serve.ts';
@@ -41,6 +41,7 @@ import { toCsv, toJsonLines } from '../src/annotate/tables.ts';
 import { renderAnnotatedVideo } from '../src/annotate/render-video.ts';
 
 import { VIDEO_EXTENSIONS } from '../src/video/find-video.ts';
+import { uniqueSourceNames } from '../src/video/source-names.ts';
 export { VIDEO_EXTENSIONS };
 
 export type SmoothingChoice = { causal: CausalSmoothing; offline?: CentredSmoothing };
@@ -178,14 +179,6 @@ export async function expandInputs(inputs: readonly string[]): Promise<string[]>
   return out;
 }
 
-/** The output name of an input: the file name without extension (URLs: host and name). */
-export function videoId(input: string): string {
-  const name = /^[a-z]+:\/\//i.test(input)
-    ? `${new URL(input).hostname}-${basename(new URL(input).pathname, extname(new URL(input).pathname))}`
-    : basename(input, extname(input));
-  return name.replace(/[^\w.-]+/g, '_') || 'video';
-}
-
 export interface AnnotateOptions extends AnalyserOptions {
   out: string;
   /** Videos analysed at once (default 1; they share the model and the detection worker). */
@@ -236,14 +229,12 @@ export async function annotateVideos(
           .map((d) => join(o.framesRoot as string, d.name))
           .sort()
     : await expandInputs(inputs);
-  const ids = new Map<string, number>();
-  const jobs = list.map((input) => {
-    let id = videoId(input);
-    const n = (ids.get(id) ?? 0) + 1;
-    ids.set(id, n);
-    if (n > 1) id = `${id}-${n}`;
-    return { input, id, dir: join(o.out, id) };
-  });
+  const ids = uniqueSourceNames(list);
+  const jobs = list.map((input, i) => ({
+    input,
+    id: ids[i] as string,
+    dir: join(o.out, ids[i] as string),
+  }));
   // Leftovers of killed runs: hidden temporary directories; never a complete-looking output.
   for (const name of await readdir(o.out).catch(() => [] as string[]))
     if (/^\..+\.tmp-/.test(name)) await rm(join(o.out, name), { recursive: true, force: true });

@@ -4,7 +4,6 @@
  * thread pool (`threads`), decoding in one ffmpeg process per source; the main thread only moves
  * messages, tracks, crops and smooths.
  */
-import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LivePipeline } from './live.ts';
 import { CctferServer, type ServerOptions } from '../src/server/server.ts';
@@ -12,6 +11,7 @@ import { DetectorWorker } from '../src/stream/detector-worker.ts';
 import { ExpressionAnalyzer, type InferenceEngine } from '../src/models/analyzer.ts';
 import { decodeFrames } from '../src/video/decode.ts';
 import { resolveSource } from '../src/video/source.ts';
+import { uniqueSourceNames } from '../src/video/source-names.ts';
 import type { FfmpegBinary } from '../src/video/ffmpeg-binary.ts';
 import type { DetectorModel } from '../src/faces/detector.ts';
 import type { CausalSmoothing } from '../src/stream/smooth.ts';
@@ -67,25 +67,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** A short, unique id for each source: the file's name, `webcam`, or the URL's host and name. */
-export function sourceIds(specs: readonly string[]): string[] {
-  const used = new Map<string, number>();
-  return specs.map((spec) => {
-    let id = spec.startsWith('webcam')
-      ? 'webcam'
-      : /^https?:/i.test(spec)
-        ? new URL(spec).hostname +
-          (basename(new URL(spec).pathname, extname(new URL(spec).pathname))
-            ? `-${basename(new URL(spec).pathname, extname(new URL(spec).pathname))}`
-            : '')
-        : basename(spec, extname(spec)) || spec;
-    id = id.replace(/[^\w.:-]+/g, '_');
-    const n = (used.get(id) ?? 0) + 1;
-    used.set(id, n);
-    return n > 1 ? `${id}-${n}` : id;
-  });
-}
-
 export async function startServe(options: ServeOptions): Promise<RunningServer> {
   const bundle = options.bundle ?? DEFAULT_BUNDLE;
   const analyzer = await ExpressionAnalyzer.create(bundle, {
@@ -102,7 +83,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     detector,
     ...(options.smoothing && { smoothing: options.smoothing }),
   });
-  const ids = sourceIds(options.sources);
+  const ids = uniqueSourceNames(options.sources);
   const infos: SourceInfo[] = [];
   let onSubscribe: (source: string) => void = () => {};
   const resolved = await Promise.all(

@@ -15,8 +15,7 @@ import {
 } from './bundle.ts';
 import type { EnsembleMember } from './ensemble-export.ts';
 import { preprocessForMember, type CropMode } from './preprocess.ts';
-import { alignedCrops } from '../faces/align.ts';
-import { squareBoxCrops } from '../faces/box-crop.ts';
+import { faceCrops } from '../faces/crops.ts';
 import type { FaceDetection, FaceDetector, RgbaImage } from '../faces/detector.ts';
 import type { LandmarkRefiner } from '../faces/landmarks.ts';
 
@@ -190,21 +189,8 @@ export class ExpressionAnalyzer {
     const faces = refiner && needsAlign ? refiner.refine(image, detected) : detected;
     if (faces.length === 0) return [];
     const crops: Partial<Record<CropMode, CropBatch>> = {};
-    for (const { mode, size } of this.cropInputs) {
-      const data =
-        mode === 'aligned'
-          ? alignedCrops(
-              image,
-              faces.map((f) => f.keypoints),
-              size,
-            )
-          : squareBoxCrops(
-              image,
-              faces.map((f) => f.box),
-              size,
-            );
-      crops[mode] = { data, count: faces.length };
-    }
+    for (const [mode, data] of Object.entries(faceCrops(image, faces, this.cropInputs)))
+      crops[mode as CropMode] = { data, count: faces.length };
     const preds = await this.classify(crops);
     return preds.map((p, i) => ({
       ...p,

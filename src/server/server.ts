@@ -302,7 +302,12 @@ export class CctferServer {
         }
         return;
       }
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      // ws hands us a Buffer already (default binaryType); copy only fragments or ArrayBuffers.
+      const bytes = Buffer.isBuffer(data)
+        ? data
+        : Array.isArray(data)
+          ? Buffer.concat(data)
+          : Buffer.from(data);
       if (isBinary) return this.onImage(client, bytes);
       if (bytes.length > this.o.maxMessageBytes)
         return this.error(

@@ -13,8 +13,7 @@ import {
   asyncScheduler,
 } from 'rxjs';
 import { FaceTracker, type TrackerOptions } from '../faces/tracker.ts';
-import { alignedCrops } from '../faces/align.ts';
-import { squareBoxCrops } from '../faces/box-crop.ts';
+import { faceCrops } from '../faces/crops.ts';
 import type { FaceDetection } from '../faces/detector.ts';
 import type { CropBatch, CropPrediction } from '../models/analyzer.ts';
 import type { CropMode } from '../models/preprocess.ts';
@@ -64,26 +63,7 @@ export function trackFaces<T extends DetectedFrame>(
 export function cropFaces<T extends TrackedFrame>(
   inputs: readonly { mode: CropMode; size: number }[],
 ): OperatorFunction<T, T & CroppedFrame> {
-  return map((job) => {
-    const crops: Partial<Record<CropMode, Float32Array>> = {};
-    if (job.faces.length > 0) {
-      for (const { mode, size } of inputs) {
-        crops[mode] =
-          mode === 'aligned'
-            ? alignedCrops(
-                job.frame,
-                job.faces.map((f) => f.keypoints),
-                size,
-              )
-            : squareBoxCrops(
-                job.frame,
-                job.faces.map((f) => f.box),
-                size,
-              );
-      }
-    }
-    return { ...job, crops };
-  });
+  return map((job) => ({ ...job, crops: faceCrops(job.frame, job.faces, inputs) }));
 }
 
 export interface BatchOptions {

@@ -42,8 +42,3 @@ export interface AnalysedFrame extends FrameJob {
   /** Wall-clock time the predictions were ready. */
   analysedAt: number;
 }
-
-/** A frame as sinks see it: pts and size, no pixels needed. */
-export function frameKey(f: FrameJob): string {
-  return `${f.frame.sourceId}#${f.frame.index}`;
-}
