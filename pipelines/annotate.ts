@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { LivePipeline } from './live.ts';
 import { DEFAULT_BUNDLE } from './serve.ts';
-import { DetectorWorker } from '../src/stream/detector-worker.ts';
+import { DetectorWorker, type DetectorWorkerOptions } from '../src/stream/detector-worker.ts';
 import { ExpressionAnalyzer, type InferenceEngine } from '../src/models/analyzer.ts';
 import { decodeFrames } from '../src/video/decode.ts';
 import { probeVideo } from '../src/video/probe.ts';
@@ -25,7 +25,6 @@ import { cropFrames, listCropFrames, wholeImageDetector } from '../src/video/ima
 import { writeDirAtomic } from '../src/util/atomic.ts';
 import { parseCausalSmoothing, type CausalSmoothing } from '../src/stream/smooth.ts';
 import type { CentredSmoothing } from '../src/stream/smooth-offline.ts';
-import type { FrameDetector } from '../src/stream/operators.ts';
 import type { DetectorModel } from '../src/faces/detector.ts';
 import type { FfmpegBinary } from '../src/video/ffmpeg-binary.ts';
 import type { Frame } from '../src/video/decode.ts';
@@ -75,34 +74,78 @@ export interface AnalyserOptions {
 
 /** One analyser (model, detection worker, pipeline) shared by every video of a run. */
 export class VideoAnalyser {
+  private current: LivePipeline;
+  /** Set when a stage failed: the chain has ended and is rebuilt before the next video. */
+  private broken: Error | undefined;
+  private rebuilding: Promise<void> | undefined;
+
   private constructor(
-    readonly pipeline: LivePipeline,
     private readonly analyzer: ExpressionAnalyzer,
-    private readonly worker: DetectorWorker | undefined,
+    private worker: DetectorWorker | undefined,
+    private readonly workerOptions: DetectorWorkerOptions | undefined,
     readonly smoothing: SmoothingChoice,
-  ) {}
+  ) {
+    this.current = this.build();
+  }
 
   static async create(o: AnalyserOptions = {}): Promise<VideoAnalyser> {
     const analyzer = await ExpressionAnalyzer.create(o.bundle ?? DEFAULT_BUNDLE, {
       engine: o.engine ?? 'onnx',
       threads: o.threads ?? 1,
     });
-    let worker: DetectorWorker | undefined;
-    let detector: FrameDetector = wholeImageDetector;
-    if (!o.crops) {
-      worker = await DetectorWorker.create({
-        model: o.detector ?? 'full-range',
-        refine: analyzer.cropInputs.some((c) => c.mode === 'aligned'),
-      });
-      detector = worker;
-    }
-    const smoothing = o.smoothing ?? parseSmoothing('gaussian:3');
+    const workerOptions = o.crops
+      ? undefined
+      : {
+          model: o.detector ?? ('full-range' as const),
+          refine: analyzer.cropInputs.some((c) => c.mode === 'aligned'),
+        };
+    const worker = workerOptions && (await DetectorWorker.create(workerOptions));
+    return new VideoAnalyser(
+      analyzer,
+      worker,
+      workerOptions,
+      o.smoothing ?? parseSmoothing('gaussian:3'),
+    );
+  }
+
+  /** The pipeline the next video goes through. */
+  get pipeline(): LivePipeline {
+    return this.current;
+  }
+
+  private build(): LivePipeline {
     const pipeline = new LivePipeline({
-      classifier: analyzer,
-      detector,
-      smoothing: smoothing.causal,
+      classifier: this.analyzer,
+      detector: this.worker ?? wholeImageDetector,
+      smoothing: this.smoothing.causal,
     });
-    return new VideoAnalyser(pipeline, analyzer, worker, smoothing);
+    pipeline.events$.subscribe({
+      error: (err: Error) => {
+        if (this.current === pipeline) this.broken = err;
+      },
+    });
+    return pipeline;
+  }
+
+  /**
+   * The stages form one chain shared by every video of a run, and a stage that throws ends it
+   * (for the videos in it at that moment, which fail with the error). Later videos get a fresh
+   * chain — and a fresh detection worker if the old one died.
+   */
+  private async ready(): Promise<void> {
+    while (this.broken) {
+      this.rebuilding ??= (async () => {
+        const old = this.current;
+        await old.stop();
+        if (this.worker?.dead && this.workerOptions) {
+          await this.worker.close();
+          this.worker = await DetectorWorker.create(this.workerOptions);
+        }
+        this.broken = undefined;
+        this.current = this.build();
+      })().finally(() => (this.rebuilding = undefined));
+      await this.rebuilding;
+    }
   }
 
   get classes(): string[] {
@@ -114,17 +157,19 @@ export class VideoAnalyser {
   }
 
   /** Every frame of `frames` through the pipeline, in order; rejects if the source fails. */
-  analyse(
+  async analyse(
     id: string,
     input: string,
     frames: AsyncIterable<Frame>,
     onFrame?: (done: number) => void,
   ): Promise<VideoAnalysis> {
+    await this.ready();
+    const pipeline = this.current;
     return new Promise((resolve, reject) => {
       const records: FrameRecord[] = [];
       let failure: string | undefined;
       let size = { width: 0, height: 0 };
-      const sub = this.pipeline.events$.subscribe({
+      const sub = pipeline.events$.subscribe({
         next: (e) => {
           if (e.type === 'frame' && e.result.frame.sourceId === id) {
             size = { width: e.result.frame.width, height: e.result.frame.height };
@@ -133,7 +178,7 @@ export class VideoAnalyser {
           } else if (e.type === 'error' && e.source === id) failure = e.message;
           else if (e.type === 'end' && e.source === id) {
             sub.unsubscribe();
-            this.pipeline.forget(id);
+            pipeline.forget(id);
             if (failure) return reject(new Error(failure));
             if (records.length === 0) return reject(new Error(`${input}: no frames`));
             let video: VideoAnalysis = {
@@ -149,12 +194,13 @@ export class VideoAnalyser {
         },
         error: (err: Error) => reject(err),
       });
-      this.pipeline.addSource(id, frames, { policy: 'pull' });
+      pipeline.addSource(id, frames, { policy: 'pull' });
     });
   }
 
   async close(): Promise<void> {
-    await this.pipeline.stop();
+    await this.rebuilding;
+    await this.current.stop();
     await this.worker?.close();
     await this.analyzer.dispose();
   }

@@ -18,6 +18,8 @@ import {
   type StepLog,
 } from '../src/cct/trainer.ts';
 import { loadCheckpoint, saveCheckpoint } from '../src/cct/checkpoint.ts';
+import { WorkerTrainer } from '../src/cct/worker-trainer.ts';
+import { tf } from '../src/engine/tf.ts';
 import { readAffWild2Set } from '../src/data/readers/affwild2.ts';
 import { ingestEntry, type IngestResult } from '../src/train/ingest.ts';
 import { loadCropCache } from '../src/train/crop-cache.ts';
@@ -129,7 +131,23 @@ export async function trainRun(
       }
     }
   }
+  const backend = tf.getBackend();
+  const useWorkers =
+    run.memberWorkers === 'auto'
+      ? backend === 'wasm' && trainer.config.members > 1
+      : run.memberWorkers;
+  let workers: WorkerTrainer | undefined;
   try {
+    if (useWorkers) {
+      if (backend !== 'wasm' && backend !== 'cpu' && backend !== 'tensorflow')
+        throw new Error(`memberWorkers: the ${backend} backend cannot run in worker threads`);
+      workers = await WorkerTrainer.start(trainer, { backend });
+    }
+    hooks.log?.(
+      workers
+        ? `training ${trainer.config.members} members in ${trainer.config.members} worker threads (${backend} backend, one heap each)`
+        : `training ${trainer.config.members} members in one thread (${backend} backend)`,
+    );
     // Epochs after the checkpoint (a run killed between log and checkpoint) are trained again.
     const previous = (await readFile(logFile, 'utf8').catch(() => ''))
       .split('\n')
@@ -145,12 +163,16 @@ export async function trainRun(
     while (trainer.epoch < trainer.config.maxEpochs) {
       const epoch = trainer.epoch;
       const t0 = performance.now();
-      const { steps: _steps, ...log } = trainer.trainEpoch(train.data, {
-        onStep: (s, done, total) => hooks.onStep?.(epoch, s, done, total),
-      });
+      const onStep = (s: StepLog, done: number, total: number) =>
+        hooks.onStep?.(epoch, s, done, total);
+      const { steps: _steps, ...log } = workers
+        ? await workers.trainEpoch(train.data, { onStep })
+        : trainer.trainEpoch(train.data, { onStep });
       void _steps;
       const seconds = (performance.now() - t0) / 1000;
-      const report = trainer.evaluate(val.data);
+      const report = workers ? await workers.evaluate(val.data) : trainer.evaluate(val.data);
+      // Checkpoints and export read the trainer: bring the workers' weights back first.
+      await workers?.sync();
       const line: EpochLine = {
         ...log,
         seconds,
@@ -207,6 +229,7 @@ export async function trainRun(
       bestTrainer.dispose();
     }
   } finally {
+    await workers?.close();
     trainer.dispose();
   }
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import sharp from 'sharp';
-import { annotateVideos, parseSmoothing } from '../pipelines/annotate.ts';
+import { annotateVideos, parseSmoothing, VideoAnalyser } from '../pipelines/annotate.ts';
 import { countFrames } from '../src/video/probe.ts';
 import { resolveFfmpeg } from '../src/video/ffmpeg-binary.ts';
 import { decodeFrames } from '../src/video/decode.ts';
@@ -212,6 +212,34 @@ describe('cctfer annotate', { timeout: 240_000 }, () => {
     );
     assert.ok(faces.every((f) => f.faces.length === 1 && f.faces[0]?.box.width === 112));
     assert.ok(faces.filter((f) => f.faces[0]?.smoothedLabel === 'Happiness').length >= written - 2);
+  });
+
+  it('a stage that throws fails that video only: the next video gets a fresh chain', async () => {
+    const analyser = await VideoAnalyser.create();
+    try {
+      // A frame whose pixel buffer is far too small for its size makes face detection throw.
+      async function* broken() {
+        yield {
+          sourceId: 'broken',
+          index: 0,
+          pts: 0,
+          width: 640,
+          height: 480,
+          data: new Uint8Array(12),
+        };
+      }
+      await assert.rejects(
+        analyser.analyse('broken', 'broken.mp4', broken()),
+        /detect|pixel|size|buffer|bytes/i,
+      );
+      const first = analyser.pipeline;
+      const file = fixture('zoom.mp4');
+      const ok = await analyser.analyse('zoom', file, decodeFrames(file, { sourceId: 'zoom' }));
+      assert.notEqual(analyser.pipeline, first, 'the failed chain was replaced');
+      assert.equal(ok.frames.length, 75);
+    } finally {
+      await analyser.close();
+    }
   });
 
   it('parses smoothing specs and rejects bad ones', () => {

@@ -18,10 +18,10 @@ import { AFFWILD2_CLASSES } from '../src/data/classes.ts';
 
 const cli = fileURLToPath(new URL('../bin/cctfer.js', import.meta.url));
 
-function train(config: string) {
+function train(config: string, ...extra: string[]) {
   const child = spawn(
     process.execPath,
-    [cli, 'train', '--config', config, '--backend', 'wasm', '--quiet'],
+    [cli, 'train', '--config', config, '--backend', 'wasm', '--quiet', ...extra],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -143,8 +143,10 @@ describe('Aff-Wild2 training mode', { timeout: 300_000 }, () => {
     });
     await writeFile(join(dir, 'a.json'), JSON.stringify(config('run-a')));
     await writeFile(join(dir, 'b.json'), JSON.stringify(config('run-b')));
+    await writeFile(join(dir, 'c.json'), JSON.stringify(config('run-c')));
     const a = await train(join(dir, 'a.json')).done;
     assert.equal(a.code, 0, a.stderr);
+    assert.match(a.stderr, /training 3 members in 3 worker threads \(wasm backend/);
     const runA = await epochLosses(join(dir, 'run-a'));
     assert.equal(runA.length, 4);
     assert.ok(runA[3]!.meanSup < runA[0]!.meanSup, 'the CE loss goes down');
@@ -179,6 +181,17 @@ describe('Aff-Wild2 training mode', { timeout: 300_000 }, () => {
       assert.equal(l.meanTotal, runA[i]!.meanTotal, `epoch ${i + 1} total loss`);
       assert.equal(l.val.ensemble.abaw2021, runA[i]!.val.ensemble.abaw2021);
     });
+
+    // The same run in one thread takes the same steps (the member workers' gradient is exact).
+    const c = await train(join(dir, 'c.json'), '--member-workers', 'off').done;
+    assert.equal(c.code, 0, c.stderr);
+    assert.match(c.stderr, /training 3 members in one thread/);
+    (await epochLosses(join(dir, 'run-c'))).forEach((l, i) =>
+      assert.ok(
+        Math.abs(l.meanTotal - runA[i]!.meanTotal) < 1e-4,
+        `epoch ${i + 1}: one thread ${l.meanTotal}, workers ${runA[i]!.meanTotal}`,
+      ),
+    );
 
     const bundle = join(dir, 'run-a', 'bundle');
     const [r] = await annotateVideos([join(dir, 'videos', 'solo.mp4')], {

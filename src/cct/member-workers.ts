@@ -13,7 +13,7 @@ import { tf, type Tensor2D } from '../engine/tf.ts';
 import { cctLoss } from './loss.ts';
 import { Rng } from '../util/rng.ts';
 import { tsWorker } from '../util/ts-worker.ts';
-import type { MemberRequest, MemberWorkerData } from './member-worker.ts';
+import type { MemberRequest, MemberState, MemberWorkerData } from './member-worker.ts';
 
 // Node 20 has Atomics.waitAsync; TypeScript's ES2023 lib does not declare it yet.
 const waitAsync = (
@@ -35,6 +35,7 @@ export interface MemberWorkersOptions {
   inChannels: number;
   lrBackbone: number;
   lrHead: number;
+  /** Largest batch a step or a prediction takes (the shared buffers' size). */
   maxBatch: number;
   detachTargets?: boolean;
   scale?: 'paper' | 'code';
@@ -48,14 +49,16 @@ export interface ParallelStepLog {
   /** Each worker's wasm heap after the step (bytes). */
   heapBytes: number[];
   tensors: number[];
+  /** Per member, the arg-max of its training-mode logits for each sample. */
+  preds: Int32Array[];
 }
 
 type Reply = {
-  type: 'ready' | 'ok' | 'done' | 'weights' | 'error';
+  type: 'ready' | 'ok' | 'done' | 'state' | 'error';
   message?: string;
   heapBytes?: number;
   tensors?: number;
-  weights?: { name: string; shape: number[]; data: Float32Array }[];
+  state?: MemberState;
 };
 
 export class MemberWorkers {
@@ -80,7 +83,15 @@ export class MemberWorkers {
     this.g = new Float32Array(shared.g);
     this.flags = new Int32Array(shared.flags);
     this.pending = workers.map(() => []);
-    workers.forEach((w, i) => w.on('message', (r: Reply) => this.pending[i]!.shift()?.(r)));
+    workers.forEach((w, i) => {
+      w.on('message', (r: Reply) => this.pending[i]!.shift()?.(r));
+      // A worker that dies (e.g. a wasm heap abort) answers everything pending with its error.
+      const fail = (message: string) => {
+        for (const p of this.pending[i]!.splice(0)) p({ type: 'error', message });
+      };
+      w.on('error', (err) => fail(`member ${i + 1}: ${err.message}`));
+      w.on('exit', (code) => fail(`member ${i + 1} exited (code ${code})`));
+    });
   }
 
   static async create(o: MemberWorkersOptions): Promise<MemberWorkers> {
@@ -132,43 +143,74 @@ export class MemberWorkers {
     return out;
   }
 
-  /** One CCT step on a normalised NHWC batch `x` (n images) with labels. */
-  async step(x: Float32Array, labels: Int32Array, lambda: number): Promise<ParallelStepLog> {
+  /**
+   * One CCT step on a normalised NHWC batch `x` (n images) with labels, optionally as `micro`
+   * equal micro-batches whose summed gradients make one optimiser step (gradient accumulation:
+   * each micro-batch's mean loss counts 1/micro, so the sum is the whole batch's mean loss).
+   */
+  async step(
+    x: Float32Array,
+    labels: Int32Array,
+    lambda: number,
+    micro = 1,
+  ): Promise<ParallelStepLog> {
     const n = labels.length;
     const { members, numClasses: k, maxBatch } = this.o;
     if (n > maxBatch) throw new RangeError(`batch of ${n} exceeds maxBatch ${maxBatch}`);
+    if (n % micro !== 0)
+      throw new RangeError(`a batch of ${n} cannot be split into ${micro} micro-batches`);
+    const size = n / micro;
     this.x.set(x);
     const replies = this.workers.map((_, i) => this.reply(i));
-    for (const w of this.workers) w.postMessage({ type: 'step', n } satisfies MemberRequest);
-    // Wait for every member's logits (workers set flag i to 1).
-    for (let i = 0; i < members; i++) {
-      const w = waitAsync(this.flags, i, 0);
-      if (w.async) await w.value;
-    }
-    const log = tf.tidy(() => {
-      const zs = Array.from({ length: members }, (_, i) =>
-        tf.tensor2d(this.z.slice(i * maxBatch * k, i * maxBatch * k + n * k), [n, k]),
-      );
-      const y = tf.tensor1d(labels, 'int32');
-      const opts = {
-        detachTargets: this.o.detachTargets ?? false,
-        scale: this.o.scale ?? ('paper' as const),
-      };
-      const grads = tf.grads(
-        (...z: tf.Tensor[]) => cctLoss(z as Tensor2D[], y, lambda, opts).total,
-      )(zs);
-      grads.forEach((g, i) => this.g.set(g.dataSync() as Float32Array, i * maxBatch * k));
-      const loss = cctLoss(zs, y, lambda, opts);
-      return {
-        total: loss.total.dataSync()[0] as number,
-        sup: loss.sup.dataSync()[0] as number,
-        cons: loss.cons.dataSync()[0] as number,
-      };
-    });
-    for (let i = 0; i < members; i++) {
-      Atomics.store(this.flags, i, 0);
-      Atomics.store(this.flags, members + i, 1);
-      Atomics.notify(this.flags, members + i);
+    for (const w of this.workers) w.postMessage({ type: 'step', n, micro } satisfies MemberRequest);
+    const log = { total: 0, sup: 0, cons: 0 };
+    const preds = Array.from({ length: members }, () => new Int32Array(n));
+    const opts = {
+      detachTargets: this.o.detachTargets ?? false,
+      scale: this.o.scale ?? ('paper' as const),
+    };
+    // The first error reply, if any (the other workers stay blocked: close() ends them).
+    const failed = new Promise<Reply>((resolve) =>
+      replies.forEach((r) => void r.then((m) => m.type === 'error' && resolve(m))),
+    );
+    for (let part = 0; part < micro; part++) {
+      // Wait for every member's logits (workers set flag i to 1) — or for a worker's error.
+      for (let i = 0; i < members; i++) {
+        const w = waitAsync(this.flags, i, 0);
+        if (w.async) {
+          const bad = await Promise.race([
+            (w.value as Promise<string>).then(() => undefined),
+            failed,
+          ]);
+          if (bad) throw new Error(`member worker: ${bad.message}`);
+        }
+      }
+      const y = labels.subarray(part * size, (part + 1) * size);
+      const partLog = tf.tidy(() => {
+        const zs = Array.from({ length: members }, (_, i) =>
+          tf.tensor2d(this.z.slice(i * maxBatch * k, i * maxBatch * k + size * k), [size, k]),
+        );
+        zs.forEach((z, i) => preds[i]!.set(tf.argMax(z, 1).dataSync() as Int32Array, part * size));
+        const yt = tf.tensor1d(y, 'int32');
+        const grads = tf.grads((...z: tf.Tensor[]) =>
+          tf.div(cctLoss(z as Tensor2D[], yt, lambda, opts).total, micro),
+        )(zs);
+        grads.forEach((g, i) => this.g.set(g.dataSync() as Float32Array, i * maxBatch * k));
+        const loss = cctLoss(zs, yt, lambda, opts);
+        return {
+          total: loss.total.dataSync()[0] as number,
+          sup: loss.sup.dataSync()[0] as number,
+          cons: loss.cons.dataSync()[0] as number,
+        };
+      });
+      log.total += partLog.total / micro;
+      log.sup += partLog.sup / micro;
+      log.cons += partLog.cons / micro;
+      for (let i = 0; i < members; i++) {
+        Atomics.store(this.flags, i, 0);
+        Atomics.store(this.flags, members + i, 1);
+        Atomics.notify(this.flags, members + i);
+      }
     }
     const done = await Promise.all(replies);
     const bad = done.find((r) => r.type === 'error');
@@ -177,16 +219,39 @@ export class MemberWorkers {
       ...log,
       heapBytes: done.map((r) => r.heapBytes ?? 0),
       tensors: done.map((r) => r.tensors ?? 0),
+      preds,
     };
+  }
+
+  /** Every member's logits (eval mode) for a normalised NHWC batch of at most maxBatch images. */
+  async predict(x: Float32Array, n: number): Promise<Float32Array[]> {
+    if (n > this.o.maxBatch)
+      throw new RangeError(`batch of ${n} exceeds maxBatch ${this.o.maxBatch}`);
+    this.x.set(x);
+    await this.all({ type: 'predict', n });
+    const k = this.o.numClasses;
+    return this.workers.map((_, i) =>
+      this.z.slice(i * this.o.maxBatch * k, i * this.o.maxBatch * k + n * k),
+    );
   }
 
   async scaleLearningRates(factor: number): Promise<void> {
     await this.all({ type: 'scaleLr', factor });
   }
 
-  /** Every member's parameters, by torchvision name (for checkpoints and export). */
-  async weights(): Promise<{ name: string; shape: number[]; data: Float32Array }[][]> {
-    return (await this.all({ type: 'weights' })).map((r) => r.weights ?? []);
+  /** Every member's parameters and Adam state (for checkpoints and export). */
+  async getStates(): Promise<MemberState[]> {
+    return (await this.all({ type: 'getState' })).map((r) => r.state!);
+  }
+
+  /** Loads each member's parameters and Adam state (pretrained or resumed weights). */
+  async setStates(states: MemberState[]): Promise<void> {
+    const replies = this.workers.map((_, i) => this.reply(i));
+    this.workers.forEach((w, i) =>
+      w.postMessage({ type: 'setState', state: states[i]! } satisfies MemberRequest),
+    );
+    const bad = (await Promise.all(replies)).find((r) => r.type === 'error');
+    if (bad) throw new Error(`member worker: ${bad.message}`);
   }
 
   async close(): Promise<void> {

@@ -1,15 +1,7 @@
-import {
-  tf,
-  type Scalar,
-  type Tensor,
-  type Tensor1D,
-  type Tensor2D,
-  type Tensor4D,
-} from '../engine/tf.ts';
+import { tf, type Scalar, type Tensor, type Tensor1D, type Tensor4D } from '../engine/tf.ts';
 import { augmentBatch } from '../data/augment.ts';
 import type { TrainingData } from '../data/dataset.ts';
 import { balancedOrder, shuffledOrder } from '../data/sampler.ts';
-import { classificationReport, type ClassificationReport } from '../metrics/classification.ts';
 import { createModel } from '../models/registry.ts';
 import type { Network } from '../models/network.ts';
 import { Rng } from '../util/rng.ts';
@@ -18,13 +10,9 @@ import { parseTrainerConfig, type TrainerConfig, type TrainerConfigInput } from 
 import { ensemblePredict, type EnsembleOutput } from './ensemble.ts';
 import { cctLoss } from './loss.ts';
 import { rampLambda } from './ramp.ts';
+import { EpochTally, EvalTally, type EvaluationReport, type StepLog } from './tally.ts';
 
-export interface StepLog {
-  iteration: number;
-  total: number;
-  sup: number;
-  cons: number;
-}
+export type { EvaluationReport, StepLog } from './tally.ts';
 
 export interface EpochLog {
   /** 0-based epoch index that was trained. */
@@ -41,12 +29,20 @@ export interface EpochLog {
   trainAccuracy: number[];
   steps: StepLog[];
   seconds: number;
+  /**
+   * Of `seconds`, the main thread's time preparing batches (cache read, augmentation,
+   * normalisation). With member workers it overlaps the workers' compute.
+   */
+  inputSeconds: number;
 }
 
-export interface EvaluationReport {
-  members: ClassificationReport[];
-  ensemble: ClassificationReport;
-  meanConsensus: number;
+/** One epoch's fixed settings and batch order, drawn by {@link CctTrainer.planEpoch}. */
+export interface EpochPlan {
+  epoch: number;
+  lambda: number;
+  lrs: Record<string, number>;
+  batches: number[][];
+  started: number;
 }
 
 export interface EpochOptions {
@@ -126,6 +122,21 @@ export class CctTrainer {
     return { mean: [...this.mean], std: [...this.std] };
   }
 
+  /**
+   * Per member, the positions of its trainable variables in the optimiser's moment list (which
+   * holds every member's backbone variables, then every member's head variables), in the order
+   * backbone then head — the order of a single member's own optimiser.
+   */
+  memberMomentIndices(): number[][] {
+    const perMember = this.members.map(() => [] as number[]);
+    let i = 0;
+    for (const g of ['backbone', 'head'] as const)
+      this.members.forEach((m, j) => {
+        for (const p of m.params) if (p.trainable && p.group === g) perMember[j]!.push(i++);
+      });
+    return perMember;
+  }
+
   getState(): TrainerState {
     return { epoch: this.epochIndex, rngState: this.rng.getState() };
   }
@@ -149,7 +160,7 @@ export class CctTrainer {
     );
   }
 
-  private checkData(data: TrainingData): void {
+  checkData(data: TrainingData): void {
     const [h, w, c] = data.imageShape;
     const [eh, ew, ec] = this.inputShape;
     if (h !== eh || w !== ew || c !== ec) {
@@ -167,7 +178,7 @@ export class CctTrainer {
 
   /** The sample order of one epoch: enough passes for `iterations` batches. */
   private epochBatches(data: TrainingData): number[][] {
-    const { batchSize, iterationsPerEpoch, oversample } = this.config;
+    const { batchSize, iterationsPerEpoch, oversample, accumulate } = this.config;
     const iterations = iterationsPerEpoch ?? Math.ceil(data.size / batchSize);
     const batches: number[][] = [];
     while (batches.length < iterations) {
@@ -175,9 +186,11 @@ export class CctTrainer {
         ? balancedOrder(data.labels, this.rng)
         : shuffledOrder(data.size, this.rng);
       for (let i = 0; i < order.length && batches.length < iterations; i += batchSize) {
-        const batch = order.slice(i, i + batchSize);
-        // BatchNorm needs ≥ 2 samples; a trailing singleton batch is dropped.
-        if (batch.length >= 2) batches.push(batch);
+        let batch = order.slice(i, i + batchSize);
+        // A trailing short batch is cut to a multiple of the micro-batch count; BatchNorm needs
+        // ≥ 2 samples per (micro-)batch, so a smaller remainder is dropped.
+        batch = batch.slice(0, batch.length - (batch.length % accumulate));
+        if (batch.length >= 2 * accumulate) batches.push(batch);
       }
       if (data.size < 2) throw new RangeError('training needs at least 2 samples');
     }
@@ -241,53 +254,67 @@ export class CctTrainer {
     return { log, preds };
   }
 
-  /** Trains one epoch (λ and learning rates fixed for it), then decays the learning rates. */
-  trainEpoch(data: TrainingData, options: EpochOptions = {}): EpochLog {
+  /**
+   * Starts an epoch: checks the data, fixes λ and the learning rates, and draws the batch order
+   * (from the trainer's RNG, so every execution — one thread or member workers — sees the same).
+   */
+  planEpoch(data: TrainingData): EpochPlan {
     this.checkData(data);
-    const started = performance.now();
     const epoch = this.epochIndex;
-    const lambda = this.lambda(epoch);
-    const lrs = this.optimizer.learningRates;
-    const batches = this.epochBatches(data);
-    const steps: StepLog[] = [];
-    const hits = new Array<number>(this.members.length).fill(0);
-    let images = 0;
-    batches.forEach((indices, iteration) => {
-      const labels = Int32Array.from(indices, (i) => data.labels[i] as number);
-      const x = tf.tidy(() => {
-        const raw = data.images(indices);
-        if (!this.config.augment) return this.normalise(raw);
-        const aug = augmentBatch(raw, this.rng, this.config.augment);
-        return aug.erase(this.normalise(aug.images));
-      });
-      const y = tf.tensor1d(labels, 'int32');
-      const { log, preds } = this.step(x, y, lambda);
-      tf.dispose([x, y]);
-      preds.forEach((p, j) => {
-        for (let i = 0; i < p.length; i++) if (p[i] === labels[i]) hits[j]! += 1;
-      });
-      images += indices.length;
-      const stepLog = { iteration, ...log };
-      steps.push(stepLog);
-      options.onStep?.(stepLog, iteration + 1, batches.length);
-    });
-    this.optimizer.scaleLearningRates(this.config.lrDecay);
-    this.epochIndex++;
-    const mean = (f: (s: StepLog) => number) =>
-      steps.reduce((a, s) => a + f(s), 0) / Math.max(1, steps.length);
     return {
       epoch,
-      lambda,
-      lrs,
-      iterations: steps.length,
-      images,
-      meanTotal: mean((s) => s.total),
-      meanSup: mean((s) => s.sup),
-      meanCons: mean((s) => s.cons),
-      trainAccuracy: hits.map((h) => h / Math.max(1, images)),
-      steps,
-      seconds: (performance.now() - started) / 1000,
+      lambda: this.lambda(epoch),
+      lrs: this.optimizer.learningRates,
+      batches: this.epochBatches(data),
+      started: performance.now(),
     };
+  }
+
+  /** A batch's network input: augmented (when configured, from the RNG) and normalised. */
+  batchInput(data: TrainingData, indices: number[]): Tensor4D {
+    return tf.tidy(() => {
+      const raw = data.images(indices);
+      if (!this.config.augment) return this.normalise(raw);
+      const aug = augmentBatch(raw, this.rng, this.config.augment);
+      return aug.erase(this.normalise(aug.images));
+    });
+  }
+
+  /** Ends an epoch: decays the learning rates, advances the epoch counter, summarises. */
+  finishEpoch(plan: EpochPlan, tally: EpochTally): EpochLog {
+    this.optimizer.scaleLearningRates(this.config.lrDecay);
+    this.epochIndex++;
+    return {
+      epoch: plan.epoch,
+      lambda: plan.lambda,
+      lrs: plan.lrs,
+      iterations: tally.steps.length,
+      images: tally.images,
+      meanTotal: tally.mean((s) => s.total),
+      meanSup: tally.mean((s) => s.sup),
+      meanCons: tally.mean((s) => s.cons),
+      trainAccuracy: tally.trainAccuracy(),
+      steps: tally.steps,
+      seconds: (performance.now() - plan.started) / 1000,
+      inputSeconds: tally.inputSeconds,
+    };
+  }
+
+  /** Trains one epoch (λ and learning rates fixed for it), then decays the learning rates. */
+  trainEpoch(data: TrainingData, options: EpochOptions = {}): EpochLog {
+    const plan = this.planEpoch(data);
+    const tally = new EpochTally(this.members.length);
+    plan.batches.forEach((indices, iteration) => {
+      const labels = Int32Array.from(indices, (i) => data.labels[i] as number);
+      const x = tally.timeInput(() => this.batchInput(data, indices));
+      const y = tf.tensor1d(labels, 'int32');
+      const { log, preds } = this.step(x, y, plan.lambda);
+      tf.dispose([x, y]);
+      const stepLog = { iteration, ...log };
+      tally.add(stepLog, preds, labels);
+      options.onStep?.(stepLog, iteration + 1, plan.batches.length);
+    });
+    return this.finishEpoch(plan, tally);
   }
 
   /** Inference on [0,1] images: member and mean probabilities plus consensus. Caller disposes. */
@@ -304,27 +331,13 @@ export class CctTrainer {
   /** Accuracy/F1/ABAW score per member and for the ensemble over the whole set. */
   evaluate(data: TrainingData, batchSize = 256): EvaluationReport {
     this.checkData(data);
-    const memberPreds = this.members.map(() => new Int32Array(data.size));
-    const ensemblePreds = new Int32Array(data.size);
-    let consensusSum = 0;
+    const tally = new EvalTally(data.labels, this.members.length, this.config.numClasses);
     for (let start = 0; start < data.size; start += batchSize) {
-      const indices = Array.from(
-        { length: Math.min(batchSize, data.size - start) },
-        (_, i) => start + i,
-      );
-      const raw = data.images(indices);
-      const out = this.predict(raw);
-      out.memberProbs.forEach((p, j) => (memberPreds[j] as Int32Array).set(argmaxRows(p), start));
-      ensemblePreds.set(argmaxRows(out.meanProbs), start);
-      consensusSum += (out.consensus.dataSync() as Float32Array).reduce((a, b) => a + b, 0);
-      tf.dispose([raw, out.meanProbs, out.consensus, ...out.memberProbs]);
+      const raw = data.images(batchIndices(start, batchSize, data.size));
+      tally.add(start, this.predict(raw));
+      raw.dispose();
     }
-    const k = this.config.numClasses;
-    return {
-      members: memberPreds.map((p) => classificationReport(data.labels, p, k)),
-      ensemble: classificationReport(data.labels, ensemblePreds, k),
-      meanConsensus: consensusSum / Math.max(1, data.size),
-    };
+    return tally.report();
   }
 
   dispose(): void {
@@ -333,6 +346,7 @@ export class CctTrainer {
   }
 }
 
-function argmaxRows(p: Tensor2D): Int32Array {
-  return tf.tidy(() => tf.argMax(p, 1).dataSync() as Int32Array);
+/** The indices start, start+1, … of one evaluation batch. */
+export function batchIndices(start: number, batchSize: number, size: number): number[] {
+  return Array.from({ length: Math.min(batchSize, size - start) }, (_, i) => start + i);
 }

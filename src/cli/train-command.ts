@@ -21,6 +21,14 @@ export function trainCommand(): Command {
         .default('auto')
         .argParser(parseBackendName),
     )
+    .addOption(
+      new Option(
+        '--member-workers <mode>',
+        "one member per worker thread (own wasm heap and core; needed for ResNet-18 at 224²): auto = the config's memberWorkers (default: on for wasm with ≥ 2 members)",
+      )
+        .choices(['auto', 'on', 'off'])
+        .default('auto'),
+    )
     .option('--quiet', 'no progress bars', false)
     .addHelpText(
       'after',
@@ -35,9 +43,14 @@ Example config (every trainer field has the paper's default; see README "Trainin
       async (opts: {
         config: string;
         backend: ReturnType<typeof parseBackendName>;
+        memberWorkers: 'auto' | 'on' | 'off';
         quiet: boolean;
       }) => {
-        const run = await readTrainConfig(opts.config);
+        const config = await readTrainConfig(opts.config);
+        const run =
+          opts.memberWorkers === 'auto'
+            ? config
+            : { ...config, memberWorkers: opts.memberWorkers === 'on' };
         await initBackend({ backend: opts.backend, log: (l) => console.error(`backend: ${l}`) });
         const show = !opts.quiet && process.stderr.isTTY;
         const bar = new cliProgress.SingleBar(
@@ -79,7 +92,7 @@ Example config (every trainer field has the paper's default; see README "Trainin
             progress(`epoch ${epoch + 1}`, done, total, `loss ${step.total.toFixed(3)}`),
           onEpoch: (l) =>
             say(
-              `epoch ${l.epoch + 1}: loss ${l.meanTotal.toFixed(4)} (CE ${l.meanSup.toFixed(4)}, KL ${l.meanCons.toFixed(4)}), λ ${l.lambda.toFixed(3)}, ${l.imagesPerSecond.toFixed(1)} img/s; val ABAW ${l.val.ensemble.abaw2021.toFixed(4)} F1 ${l.val.ensemble.macroF1.toFixed(4)} acc ${l.val.ensemble.accuracy.toFixed(4)} (members ${l.val.members.map((m) => m.abaw2021.toFixed(3)).join(' / ')})`,
+              `epoch ${l.epoch + 1}: loss ${l.meanTotal.toFixed(4)} (CE ${l.meanSup.toFixed(4)}, KL ${l.meanCons.toFixed(4)}), λ ${l.lambda.toFixed(3)}, ${l.imagesPerSecond.toFixed(1)} img/s (batch preparation ${l.inputSeconds.toFixed(1)} of ${l.seconds.toFixed(1)} s); val ABAW ${l.val.ensemble.abaw2021.toFixed(4)} F1 ${l.val.ensemble.macroF1.toFixed(4)} acc ${l.val.ensemble.accuracy.toFixed(4)} (members ${l.val.members.map((m) => m.abaw2021.toFixed(3)).join(' / ')})`,
             ),
         });
         if (active) bar.stop();

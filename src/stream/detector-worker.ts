@@ -47,6 +47,11 @@ export class DetectorWorker {
     worker.on('exit', (code) => fail(new Error(`the face-detection worker exited (code ${code})`)));
   }
 
+  /** The error that ended the worker thread, if it has ended. */
+  get dead(): Error | undefined {
+    return this.failure;
+  }
+
   static async create(options: DetectorWorkerOptions = {}): Promise<DetectorWorker> {
     const data: DetectWorkerData = {
       model: options.model ?? 'full-range',

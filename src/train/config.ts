@@ -37,6 +37,11 @@ export const trainRunSchema = z
      * initialisers), by torchvision names; layers that do not fit (the head) keep their own.
      */
     pretrained: z.string().optional(),
+    /**
+     * One member per worker thread (its own wasm heap and core, the exact joint gradient):
+     * 'auto' = on for the wasm backend with ≥ 2 members. Needed for 3 × ResNet-18 at 224².
+     */
+    memberWorkers: z.union([z.literal('auto'), z.boolean()]).default('auto'),
     /** Run folder: checkpoints, log, plots, the exported bundle. */
     out: z.string(),
     /** Bundle name (default: the run folder's name). */
