@@ -50,10 +50,10 @@ describe('cctfer annotate', { timeout: 240_000 }, () => {
       jobs: 2,
     });
     assert.deepEqual(
-      results.map((r) => [r.id, r.status]),
+      results.map((r) => [r.id, r.status, r.error ?? '']),
       [
-        ['crossing', 'done'],
-        ['vfr', 'done'],
+        ['crossing', 'done', ''],
+        ['vfr', 'done', ''],
       ],
     );
     for (const name of ['crossing', 'vfr']) {

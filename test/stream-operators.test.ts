@@ -114,6 +114,49 @@ describe('trackFaces, cropFaces, classifyBatches', () => {
       5,
     );
   });
+
+  it('a faceless frame that joins a waiting batch is passed through (it has no crops)', async () => {
+    // Under load a frame whose faces were lost (two faces crossing) lands in a batch that is
+    // still waiting; its missing crops once ended the whole chain.
+    const jobs = [
+      { frame: frame('a', 0, 0), receivedAt: 0, dropped: 0, detections: [det(5)] },
+      { frame: frame('a', 1, 0.04), receivedAt: 0, dropped: 0, detections: [] },
+      { frame: frame('a', 2, 0.08), receivedAt: 0, dropped: 0, detections: [det(6)] },
+    ];
+    const counts: number[] = [];
+    const classifier = {
+      cropInputs: [{ mode: 'box' as CropMode, size: 8 }],
+      async classify(crops: Partial<Record<CropMode, CropBatch>>): Promise<CropPrediction[]> {
+        const b = crops.box as CropBatch;
+        counts.push(b.count);
+        return Array.from({ length: b.count }, () => ({
+          probs: [0, 1],
+          labelIndex: 1,
+          label: 'x',
+          consensus: 1,
+          memberProbs: [[0, 1]],
+        }));
+      },
+    };
+    const out = await firstValueFrom(
+      from(jobs).pipe(
+        trackFaces(),
+        cropFaces(classifier.cropInputs),
+        batchFrames({ maxFaces: 10, maxWaitMs: 1000 }),
+        classifyBatches(classifier),
+        toArray(),
+      ),
+    );
+    assert.deepEqual(counts, [2], 'one batch of both faces');
+    assert.deepEqual(
+      out.map((f) => [f.frame.index, f.faces.length]),
+      [
+        [0, 1],
+        [1, 0],
+        [2, 1],
+      ],
+    );
+  });
 });
 
 describe('TrackSmoother (causal)', () => {

@@ -143,6 +143,8 @@ export function classifyBatches<T extends CroppedFrame>(
             const data = new Float32Array(total * size * size * 3);
             let at = 0;
             for (const job of batch) {
+              // A faceless frame that joined a waiting batch has no crops to add.
+              if (job.faces.length === 0) continue;
               const c = job.crops[mode];
               if (!c) throw new Error(`no '${mode}' crops for frame ${job.frame.index}`);
               data.set(c, at);
