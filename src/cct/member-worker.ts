@@ -10,6 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../engine/backend.ts';
 import { tf } from '../engine/tf.ts';
 import { createModel } from '../models/registry.ts';
+import { assignParamValues, paramValues, type ParamValues } from '../models/network.ts';
 import { GroupAdam } from './adam.ts';
 
 export interface MemberWorkerData {
@@ -33,7 +34,7 @@ export interface MemberWorkerData {
 
 /** One member's complete training state: parameters (net.params order) and Adam's. */
 export interface MemberState {
-  params: { name: string; shape: number[]; data: Float32Array }[];
+  params: ParamValues[];
   adam: { step: number; lrs: Record<string, number>; m: Float32Array[]; v: Float32Array[] };
 }
 
@@ -91,11 +92,7 @@ port.on('message', (m: MemberRequest) => {
         case 'getState': {
           const st = optimizer.getState();
           const state: MemberState = {
-            params: net.params.map((p) => ({
-              name: p.name,
-              shape: p.variable.shape,
-              data: p.variable.dataSync() as Float32Array,
-            })),
+            params: paramValues(net),
             adam: {
               step: st.step,
               lrs: st.lrs,
@@ -107,20 +104,8 @@ port.on('message', (m: MemberRequest) => {
           return port.postMessage({ type: 'state', state });
         }
         case 'setState': {
-          const { params, adam } = m.state;
-          if (params.length !== net.params.length)
-            throw new Error(
-              `state has ${params.length} parameters, the member has ${net.params.length}`,
-            );
-          net.params.forEach((p, i) => {
-            const q = params[i]!;
-            if (q.name !== p.name || q.shape.join(',') !== p.variable.shape.join(','))
-              throw new Error(
-                `state parameter ${i} is ${q.name} [${q.shape}], expected ${p.name} [${p.variable.shape}]`,
-              );
-            tf.tidy(() => p.variable.assign(tf.tensor(q.data, p.variable.shape)));
-          });
-          optimizer.setState(adam);
+          assignParamValues(net, m.state.params);
+          optimizer.setState(m.state.adam);
           return port.postMessage({ type: 'ok' });
         }
         case 'predict': {

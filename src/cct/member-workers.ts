@@ -192,16 +192,18 @@ export class MemberWorkers {
         );
         zs.forEach((z, i) => preds[i]!.set(tf.argMax(z, 1).dataSync() as Int32Array, part * size));
         const yt = tf.tensor1d(y, 'int32');
-        const grads = tf.grads((...z: tf.Tensor[]) =>
-          tf.div(cctLoss(z as Tensor2D[], yt, lambda, opts).total, micro),
-        )(zs);
+        // One evaluation of the joint loss gives the logged parts and, seeded with dy = 1/micro,
+        // the gradient of this micro-batch's share of the batch's mean loss.
+        let parts: tf.Tensor[] = [];
+        const { value, grads } = tf.valueAndGrads((...z: tf.Tensor[]) => {
+          const loss = cctLoss(z as Tensor2D[], yt, lambda, opts);
+          parts = [tf.keep(loss.sup), tf.keep(loss.cons)];
+          return loss.total;
+        })(zs, tf.scalar(1 / micro));
         grads.forEach((g, i) => this.g.set(g.dataSync() as Float32Array, i * maxBatch * k));
-        const loss = cctLoss(zs, yt, lambda, opts);
-        return {
-          total: loss.total.dataSync()[0] as number,
-          sup: loss.sup.dataSync()[0] as number,
-          cons: loss.cons.dataSync()[0] as number,
-        };
+        const [sup, cons] = parts.map((t) => t.dataSync()[0] as number);
+        tf.dispose(parts); // kept past the gradient's scope, so not freed by this tidy
+        return { total: value.dataSync()[0] as number, sup: sup!, cons: cons! };
       });
       log.total += partLog.total / micro;
       log.sup += partLog.sup / micro;

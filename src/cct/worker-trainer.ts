@@ -12,6 +12,7 @@
 import { tf, type Tensor2D } from '../engine/tf.ts';
 import type { TrainingData } from '../data/dataset.ts';
 import { ensemblePredict } from './ensemble.ts';
+import { assignParamValues, paramValues } from '../models/network.ts';
 import { MemberWorkers } from './member-workers.ts';
 import type { MemberState, MemberWorkerData } from './member-worker.ts';
 import { EpochTally, EvalTally, type EvaluationReport } from './tally.ts';
@@ -120,9 +121,7 @@ export class WorkerTrainer {
     const m = new Array<Float32Array>(total);
     const v = new Array<Float32Array>(total);
     states.forEach((s, j) => {
-      t.members[j]!.params.forEach((p, q) =>
-        tf.tidy(() => p.variable.assign(tf.tensor(s.params[q]!.data, p.variable.shape))),
-      );
+      assignParamValues(t.members[j]!, s.params);
       moments[j]!.forEach((at, q) => {
         m[at] = s.adam.m[q]!;
         v[at] = s.adam.v[q]!;
@@ -142,11 +141,7 @@ function memberStates(t: CctTrainer): MemberState[] {
   const opt = t.optimizer.getState();
   const moments = t.memberMomentIndices();
   return t.members.map((net, j) => ({
-    params: net.params.map((p) => ({
-      name: p.name,
-      shape: p.variable.shape,
-      data: p.variable.dataSync() as Float32Array,
-    })),
+    params: paramValues(net),
     adam: {
       step: opt.step,
       lrs: opt.lrs,

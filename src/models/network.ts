@@ -32,6 +32,37 @@ export interface Network {
   dispose(): void;
 }
 
+/** A parameter's values, by name (what crosses a thread boundary or a file). */
+export interface ParamValues {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Every parameter's current values, in `net.params` order. */
+export function paramValues(net: Network): ParamValues[] {
+  return net.params.map((p) => ({
+    name: p.name,
+    shape: p.variable.shape,
+    data: p.variable.dataSync() as Float32Array,
+  }));
+}
+
+/** Assigns values taken by {@link paramValues}; every name and shape is checked first. */
+export function assignParamValues(net: Network, values: readonly ParamValues[]): void {
+  if (values.length !== net.params.length)
+    throw new Error(`${values.length} parameter values for ${net.params.length} parameters`);
+  net.params.forEach((p, i) => {
+    const q = values[i]!;
+    if (q.name !== p.name || q.shape.join(',') !== p.variable.shape.join(','))
+      throw new Error(
+        `parameter ${i} is ${q.name} [${q.shape}], expected ${p.name} [${p.variable.shape}]`,
+      );
+  });
+  for (const [i, p] of net.params.entries())
+    tf.tidy(() => p.variable.assign(tf.tensor(values[i]!.data, p.variable.shape)));
+}
+
 const BN_EPS = 1e-5;
 const BN_MOMENTUM = 0.1;
 
