@@ -25,13 +25,16 @@ import { ingestEntry, type IngestResult } from '../src/train/ingest.ts';
 import { loadCropCache } from '../src/train/crop-cache.ts';
 import { concatData, imageSamplesData, readImageSet } from '../src/train/image-sets.ts';
 import { confusionChart, lineChart } from '../src/train/plots.ts';
-import { exportTrainerBundle } from '../src/train/export.ts';
+import { exportTrainerBundle, FER_LICENCE, type TrainProvenance } from '../src/train/export.ts';
 import { loadPretrained, readPretrained } from '../src/models/pretrained.ts';
 import { DetectorWorker } from '../src/stream/detector-worker.ts';
 import { wholeImageDetector } from '../src/video/image-frames.ts';
 import { writeFileAtomic } from '../src/util/atomic.ts';
 import { AFFWILD2_CLASSES } from '../src/data/classes.ts';
-import type { TrainRun } from '../src/train/config.ts';
+import type { Affwild2Data, TrainRun } from '../src/train/config.ts';
+import type { TrainingData } from '../src/data/dataset.ts';
+import { loadFerSets, type FerDataConfig } from '../src/train/fer-sets.ts';
+import { getArch } from '../src/models/registry.ts';
 import type { FfmpegBinary } from '../src/video/ffmpeg-binary.ts';
 
 export interface TrainHooks {
@@ -41,6 +44,8 @@ export interface TrainHooks {
   onStep?: (epoch: number, step: StepLog, done: number, total: number) => void;
   onEpoch?: (line: EpochLine) => void;
   log?: (line: string) => void;
+  /** The command line that started the run, recorded in the bundle's provenance. */
+  command?: string;
 }
 
 export interface EpochLine extends Omit<EpochLog, 'steps'> {
@@ -54,7 +59,7 @@ export interface EpochLine extends Omit<EpochLog, 'steps'> {
 }
 
 export async function ingestRun(
-  run: TrainRun,
+  run: TrainRun & { data: Affwild2Data },
   hooks: TrainHooks = {},
 ): Promise<{ train: string; val: string }> {
   const d = run.data;
@@ -92,10 +97,11 @@ export async function ingestRun(
   return { train: join(d.cache, 'train'), val: join(d.cache, 'val') };
 }
 
-export async function trainRun(
-  run: TrainRun,
-  hooks: TrainHooks = {},
-): Promise<{ bundle: string; best: number }> {
+/** The Aff-Wild2 crop caches (ingested first) plus any still-image sets: training and validation data. */
+async function affwild2Sets(
+  run: TrainRun & { data: Affwild2Data },
+  hooks: TrainHooks,
+): Promise<{ train: TrainingData; val: TrainingData }> {
   const caches = await ingestRun(run, hooks);
   const cache = await loadCropCache(caches.train);
   const size0 = cache.data.imageShape[0];
@@ -108,8 +114,45 @@ export async function trainRun(
     );
     extras.push(await imageSamplesData(samples, size0));
   }
-  const train = { data: extras.length ? concatData([cache, ...extras], size0) : cache.data };
-  const val = await loadCropCache(caches.val);
+  const train = extras.length ? concatData([cache, ...extras], size0) : cache.data;
+  return { train, val: (await loadCropCache(caches.val)).data };
+}
+
+const isFer = (run: TrainRun): run is TrainRun & { data: FerDataConfig } => 'fer' in run.data;
+
+export async function trainRun(
+  run: TrainRun,
+  hooks: TrainHooks = {},
+): Promise<{ bundle: string; best: number }> {
+  let sets: { train: TrainingData; val: TrainingData };
+  let provenance: TrainProvenance;
+  if (isFer(run)) {
+    // FER images go in at the configured size and channels (default: the arch's, 48² grey).
+    const spec = getArch(run.trainer.arch).defaults;
+    const fer = await loadFerSets(
+      run.data,
+      run.trainer.inputSize ?? spec.inputSize,
+      run.trainer.inChannels ?? spec.inChannels,
+    );
+    hooks.log?.(fer.summary);
+    sets = fer;
+    provenance = {
+      data: fer.summary,
+      labels: `${run.data.labels}; best epoch selected on the hold-out against the FER+ majority`,
+      licence: FER_LICENCE,
+    };
+  } else {
+    const aw = run.data as Affwild2Data;
+    sets = await affwild2Sets({ ...run, data: aw }, hooks);
+    provenance = {
+      data: `Aff-Wild2 ${aw.train} (${sets.train.size} crops${aw.extra.length ? ' with still-image sets' : ''}), validation ${aw.val}`,
+      labels: 'Aff-Wild2 expression annotations (7 classes)',
+      licence: 'as the training data allows (Aff-Wild2: its EULA, non-commercial research)',
+    };
+  }
+  if (hooks.command) provenance.command = hooks.command;
+  const train = { data: sets.train };
+  const val = { data: sets.val };
   const size = train.data.imageShape[0];
   await mkdir(join(run.out, 'plots'), { recursive: true });
   const ckpt = join(run.out, 'checkpoint');
@@ -120,7 +163,11 @@ export async function trainRun(
     hooks.log?.(`resuming from ${ckpt} at epoch ${trainer.epoch + 1}`);
   } catch (err) {
     if (!/ENOENT|no such file|missing/i.test((err as Error).message)) throw err;
-    trainer = CctTrainer.create({ ...run.trainer, inputSize: size });
+    trainer = CctTrainer.create({
+      ...run.trainer,
+      inputSize: size,
+      inChannels: train.data.imageShape[2],
+    });
     if (run.pretrained) {
       const tensors = await readPretrained(run.pretrained);
       for (const member of trainer.members) {
@@ -208,21 +255,28 @@ export async function trainRun(
       await writePlots(run.out, lines);
       hooks.onEpoch?.(line);
     }
+    const bestLine = lines.reduce((a, b) =>
+      b.val.ensemble.abaw2021 > a.val.ensemble.abaw2021 ? b : a,
+    );
+    // What `cctfer model export --provenance` records for bundles made from this run's checkpoints.
+    const recorded: TrainProvenance = {
+      ...provenance,
+      metrics: {
+        valAbaw2021: bestLine.val.ensemble.abaw2021,
+        valMacroF1: bestLine.val.ensemble.macroF1,
+        valAccuracy: bestLine.val.ensemble.accuracy,
+        bestEpoch: bestLine.epoch + 1,
+      },
+    };
+    await writeFileAtomic(join(run.out, 'provenance.json'), JSON.stringify(recorded, null, 2));
     const bestTrainer = await loadCheckpoint(join(run.out, 'best'));
     try {
       const bundle = join(run.out, 'bundle');
-      const bestLine = lines.reduce((a, b) =>
-        b.val.ensemble.abaw2021 > a.val.ensemble.abaw2021 ? b : a,
-      );
       await exportTrainerBundle(bestTrainer, bundle, {
         name: run.bundleName ?? basename(run.out),
         crop: run.data.crop,
         source: `cctfer train, ${run.out}, best epoch ${bestLine.epoch + 1} of ${lines.length}`,
-        metrics: {
-          valAbaw2021: bestLine.val.ensemble.abaw2021,
-          valMacroF1: bestLine.val.ensemble.macroF1,
-          valAccuracy: bestLine.val.ensemble.accuracy,
-        },
+        provenance: recorded,
       });
       return { bundle, best };
     } finally {

@@ -1,10 +1,12 @@
 /**
- * Labels real faces with the default bundle and, beside it, with the two packages its members come
- * from: the 22 faces of @vladmandic/face-api's demo photos (used from node_modules, never copied)
- * and the public-domain astronaut (fixtures/astronaut.png). Faces are found with face-api's SSD
- * detector (cctfer's own MediaPipe detector arrives with the video issue). Prints a Markdown table.
+ * Labels real faces with cctfer bundles (default: the embedded default and the old pretrained pair)
+ * and, beside them, with face-api's and human's own expression models: the 22 faces of
+ * @vladmandic/face-api's demo photos (used from node_modules, never copied) and the public-domain
+ * astronaut (fixtures/astronaut.png). Faces are found with face-api's SSD detector; each bundle
+ * sees the same face through cctfer's own path (MediaPipe detection → the bundle's crop → model),
+ * matched to the SSD face by box overlap. Prints a Markdown table and the agreement counts.
  *
- *   npx tsx scripts/compare-default-model.ts
+ *   npx tsx scripts/compare-default-model.ts [--bundle dir ...]
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -18,6 +20,8 @@ import { initBackend } from '../src/engine/backend.ts';
 import { tf } from '../src/engine/tf.ts';
 import { ExpressionAnalyzer } from '../src/models/analyzer.ts';
 import { squareBoxCrops } from '../src/faces/box-crop.ts';
+import { FaceDetector } from '../src/faces/detector.ts';
+import { Command } from 'commander';
 import { faceapiModelDir, FACEAPI_TO_AFFWILD2 } from '../src/models/import-faceapi.ts';
 import { FER_TO_AFFWILD2, humanModelDir } from '../src/models/import-human.ts';
 
@@ -54,7 +58,16 @@ const human = await loadGraphModel({
     weightData: hbin.buffer.slice(hbin.byteOffset, hbin.byteOffset + hbin.byteLength),
   }),
 });
-const analyzer = await ExpressionAnalyzer.create(join(root, 'models', 'default'));
+const opts = new Command('compare-default-model')
+  .option('--bundle <dir...>', 'bundles to compare', [
+    join(root, 'models', 'default'),
+    join(root, 'models', 'pretrained-pair'),
+  ])
+  .parse()
+  .opts<{ bundle: string[] }>();
+const analyzers = await Promise.all(opts.bundle.map((b) => ExpressionAnalyzer.create(b)));
+const detector = await FaceDetector.create({ minConfidence: 0.3 });
+const names = analyzers.map((a) => a.manifest.name);
 const FACEAPI = ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised'];
 const argmax = (a: ArrayLike<number>) => Array.from(a).indexOf(Math.max(...Array.from(a)));
 
@@ -65,9 +78,13 @@ const images = [
   })),
   { name: 'astronaut.png', path: join(root, 'fixtures', 'astronaut.png') },
 ];
-console.log('| image | face | default bundle (consensus) | face-api | human (mini-Xception) |');
-console.log('|---|---|---|---|---|');
-const agree = { faceapi: 0, human: 0, total: 0 };
+console.log(
+  `| image | face | ${names.map((n) => `${n} (consensus)`).join(' | ')} | face-api | human (mini-Xception) |`,
+);
+console.log(`|---|---|${names.map(() => '---|').join('')}---|---|`);
+const agree = names.map(() => ({ faceapi: 0, human: 0, both: 0 }));
+let total = 0;
+let pairAgree = 0;
 for (const { name, path } of images) {
   const { data, info } = await sharp(path)
     .removeAlpha()
@@ -80,11 +97,10 @@ for (const { name, path } of images) {
     .detectAllFaces(img, new faceapi.SsdMobilenetv1Options({ minConfidence: 0.2 }))
     .withFaceExpressions();
   results.sort((a, b) => a.detection.box.x - b.detection.box.x);
+  // Each bundle's own path on the same image: MediaPipe faces, matched to SSD faces by IoU.
+  const ours = await Promise.all(analyzers.map((a) => a.analyzeImage(rgba, detector)));
   for (const [i, r] of results.entries()) {
     const crop = tf.tensor4d(squareBoxCrops(rgba, [r.detection.box], 112), [1, 112, 112, 3]);
-    const [pred] = await analyzer.classify({
-      box: { data: crop.dataSync() as Float32Array, count: 1 },
-    });
     const hProbs = tf.tidy(() => {
       const grey = tf.sum(
         tf.mul(tf.image.resizeBilinear(crop, [64, 64]), tf.tensor1d([0.2989, 0.587, 0.114])),
@@ -97,16 +113,36 @@ for (const { name, path } of images) {
     const fa = FACEAPI.map((c) => r.expressions[c] ?? 0);
     const faLabel = AFFWILD2_CLASSES[FACEAPI_TO_AFFWILD2.indexOf(argmax(fa))]!;
     const hLabel = AFFWILD2_CLASSES[FER_TO_AFFWILD2.indexOf(argmax(hProbs))]!;
-    agree.total++;
-    if (faLabel === pred!.label) agree.faceapi++;
-    if (hLabel === pred!.label) agree.human++;
-    console.log(
-      `| ${name} | ${i + 1} | ${pred!.label} (${pred!.consensus.toFixed(2)}) | ${faLabel} | ${hLabel} |`,
-    );
+    total++;
+    if (faLabel === hLabel) pairAgree++;
+    const cells = ours.map((faces, b) => {
+      const f = faces.reduce<(typeof faces)[number] | undefined>(
+        (best, g) =>
+          !best || iou(g.box, r.detection.box) > iou(best.box, r.detection.box) ? g : best,
+        undefined,
+      );
+      if (!f || iou(f.box, r.detection.box) < 0.3) return 'not detected';
+      if (f.label === faLabel) agree[b]!.faceapi++;
+      if (f.label === hLabel) agree[b]!.human++;
+      if (f.label === faLabel && faLabel === hLabel) agree[b]!.both++;
+      return `${f.label} (${f.consensus.toFixed(2)})`;
+    });
+    console.log(`| ${name} | ${i + 1} | ${cells.join(' | ')} | ${faLabel} | ${hLabel} |`);
   }
   img.dispose();
 }
-console.log(
-  `\n${agree.total} faces; the default bundle agrees with face-api on ${agree.faceapi} and with human on ${agree.human}.`,
+console.log(`\n${total} faces; face-api and human agree on ${pairAgree}.`);
+names.forEach((n, b) =>
+  console.log(
+    `${n}: agrees with face-api on ${agree[b]!.faceapi}, with human on ${agree[b]!.human}, with both on ${agree[b]!.both} of the ${pairAgree} faces where those two agree.`,
+  ),
 );
-await analyzer.dispose();
+detector.close();
+await Promise.all(analyzers.map((a) => a.dispose()));
+
+function iou(a: Box, b: Box): number {
+  const ix = Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x));
+  const iy = Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
+  const inter = ix * iy;
+  return inter / (a.width * a.height + b.width * b.height - inter);
+}

@@ -29,12 +29,13 @@ const stopGradient = tf.customGrad((...args: unknown[]) => {
 }) as (x: Tensor) => Tensor;
 
 /**
- * The CCT objective for N member logits [batch, classes] and integer labels [batch]:
+ * The CCT objective for N member logits [batch, classes] and integer labels [batch] — or soft
+ * targets [batch, classes] (a label distribution, e.g. FER+ votes; CE is then −Σ t·log p):
  * (1−λ)·Σ_j CE_j + λ·Σ_j Σ_{k≠j} KL(p_k || p_j). With one member `cons` is 0.
  */
 export function cctLoss(
   logits: Tensor2D[],
-  labels: Tensor1D,
+  labels: Tensor1D | Tensor2D,
   lambda: number,
   options: CctLossOptions = {},
 ): CctLossResult {
@@ -51,9 +52,13 @@ export function cctLoss(
   if (labels.shape[0] !== batch) {
     throw new RangeError(`labels have length ${labels.shape[0]}, expected ${batch}`);
   }
+  if (labels.rank === 2 && labels.shape[1] !== classes) {
+    throw new RangeError(`targets have shape [${labels.shape}], expected [${batch},${classes}]`);
+  }
   const { detachTargets = false, scale = 'paper' } = options;
   return tf.tidy(() => {
-    const oneHot = tf.oneHot(tf.cast(labels, 'int32'), classes);
+    const oneHot =
+      labels.rank === 2 ? labels : tf.oneHot(tf.cast(labels as Tensor1D, 'int32'), classes);
     const logp = logits.map((z) => tf.logSoftmax(z));
     const ces = logp.map((lp) => tf.neg(tf.mean(tf.sum(tf.mul(oneHot, lp), 1))));
     const sup = tf.addN(ces) as Scalar;

@@ -153,6 +153,8 @@ export class MemberWorkers {
     labels: Int32Array,
     lambda: number,
     micro = 1,
+    /** Optional soft targets [n × classes] for the CE term (labels then only feed the tallies). */
+    targets?: Float32Array,
   ): Promise<ParallelStepLog> {
     const n = labels.length;
     const { members, numClasses: k, maxBatch } = this.o;
@@ -191,7 +193,9 @@ export class MemberWorkers {
           tf.tensor2d(this.z.slice(i * maxBatch * k, i * maxBatch * k + size * k), [size, k]),
         );
         zs.forEach((z, i) => preds[i]!.set(tf.argMax(z, 1).dataSync() as Int32Array, part * size));
-        const yt = tf.tensor1d(y, 'int32');
+        const yt = targets
+          ? tf.tensor2d(targets.subarray(part * size * k, (part + 1) * size * k), [size, k])
+          : tf.tensor1d(y, 'int32');
         // One evaluation of the joint loss gives the logged parts and, seeded with dy = 1/micro,
         // the gradient of this micro-batch's share of the batch's mean loss.
         let parts: tf.Tensor[] = [];

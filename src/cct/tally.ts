@@ -80,6 +80,11 @@ export class EvalTally {
     tf.dispose([out.meanProbs, out.consensus, ...out.memberProbs]);
   }
 
+  /** Arg-max predictions per member and of the ensemble, in sample order. */
+  predictions(): { members: Int32Array[]; ensemble: Int32Array } {
+    return { members: this.memberPreds, ensemble: this.ensemblePreds };
+  }
+
   report(): EvaluationReport {
     const k = this.numClasses;
     return {

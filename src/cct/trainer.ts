@@ -1,6 +1,13 @@
-import { tf, type Scalar, type Tensor, type Tensor1D, type Tensor4D } from '../engine/tf.ts';
+import {
+  tf,
+  type Scalar,
+  type Tensor,
+  type Tensor1D,
+  type Tensor2D,
+  type Tensor4D,
+} from '../engine/tf.ts';
 import { augmentBatch } from '../data/augment.ts';
-import type { TrainingData } from '../data/dataset.ts';
+import { targetRows, type TrainingData } from '../data/dataset.ts';
 import { balancedOrder, shuffledOrder } from '../data/sampler.ts';
 import { createModel } from '../models/registry.ts';
 import type { Network } from '../models/network.ts';
@@ -200,7 +207,7 @@ export class CctTrainer {
   /** One training step on a prepared batch; returns the loss parts and per-member predictions. */
   private step(
     x: Tensor4D,
-    y: Tensor1D,
+    y: Tensor1D | Tensor2D,
     lambda: number,
   ): { log: Omit<StepLog, 'iteration'>; preds: Int32Array[] } {
     const vars = this.members.flatMap((m) => m.trainableVariables());
@@ -216,7 +223,12 @@ export class CctTrainer {
     const preds: Int32Array[] = this.members.map(() => new Int32Array(n));
     for (let m = 0; m < k; m++) {
       const xs = k === 1 ? x : tf.slice(x, [m * micro, 0, 0, 0], [micro, -1, -1, -1]);
-      const ys = k === 1 ? y : tf.slice(y, [m * micro], [micro]);
+      const ys =
+        k === 1
+          ? y
+          : y.rank === 2
+            ? tf.slice(y as Tensor2D, [m * micro, 0], [micro, -1])
+            : tf.slice(y as Tensor1D, [m * micro], [micro]);
       let parts: Tensor[] = [];
       const { value, grads } = tf.variableGrads(() => {
         const logits = this.members.map((net) => net.apply(xs, true));
@@ -307,7 +319,7 @@ export class CctTrainer {
     plan.batches.forEach((indices, iteration) => {
       const labels = Int32Array.from(indices, (i) => data.labels[i] as number);
       const x = tally.timeInput(() => this.batchInput(data, indices));
-      const y = tf.tensor1d(labels, 'int32');
+      const y = batchTargets(data, indices, labels);
       const { log, preds } = this.step(x, y, plan.lambda);
       tf.dispose([x, y]);
       const stepLog = { iteration, ...log };
@@ -330,6 +342,11 @@ export class CctTrainer {
 
   /** Accuracy/F1/ABAW score per member and for the ensemble over the whole set. */
   evaluate(data: TrainingData, batchSize = 256): EvaluationReport {
+    return this.tally(data, batchSize).report();
+  }
+
+  /** Every sample's predictions (per member and ensemble), tallied against the data's labels. */
+  tally(data: TrainingData, batchSize = 256): EvalTally {
     this.checkData(data);
     const tally = new EvalTally(data.labels, this.members.length, this.config.numClasses);
     for (let start = 0; start < data.size; start += batchSize) {
@@ -337,13 +354,24 @@ export class CctTrainer {
       tally.add(start, this.predict(raw));
       raw.dispose();
     }
-    return tally.report();
+    return tally;
   }
 
   dispose(): void {
     for (const m of this.members) m.dispose();
     this.optimizer.dispose();
   }
+}
+
+/** A batch's CE targets: the soft target rows when the data has them, else the integer labels. */
+function batchTargets(
+  data: TrainingData,
+  indices: readonly number[],
+  labels: Int32Array,
+): Tensor1D | Tensor2D {
+  if (!data.targets) return tf.tensor1d(labels, 'int32');
+  const t = targetRows(data.targets, data.size, indices);
+  return tf.tensor2d(t, [indices.length, t.length / indices.length]);
 }
 
 /** The indices start, start+1, … of one evaluation batch. */

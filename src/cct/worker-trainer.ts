@@ -10,7 +10,7 @@
  * workers compute batch i, so data loading is off the critical path.
  */
 import { tf, type Tensor2D } from '../engine/tf.ts';
-import type { TrainingData } from '../data/dataset.ts';
+import { targetRows, type TrainingData } from '../data/dataset.ts';
 import { ensemblePredict } from './ensemble.ts';
 import { assignParamValues, paramValues } from '../models/network.ts';
 import { MemberWorkers } from './member-workers.ts';
@@ -72,7 +72,8 @@ export class WorkerTrainer {
     for (const [iteration, indices] of plan.batches.entries()) {
       const labels = Int32Array.from(indices, (i) => data.labels[i] as number);
       // step() copies the batch into shared memory and posts before its first await.
-      const running = this.workers.step(next!, labels, plan.lambda, t.config.accumulate);
+      const targets = data.targets && targetRows(data.targets, data.size, indices);
+      const running = this.workers.step(next!, labels, plan.lambda, t.config.accumulate, targets);
       const following = plan.batches[iteration + 1];
       let prepared: Float32Array | Error | undefined;
       try {
@@ -93,6 +94,11 @@ export class WorkerTrainer {
 
   /** As CctTrainer.evaluate, in batches of one micro-batch (what fits a worker's memory). */
   async evaluate(data: TrainingData): Promise<EvaluationReport> {
+    return (await this.tally(data)).report();
+  }
+
+  /** As CctTrainer.tally: every sample's predictions, members computed in their workers. */
+  async tally(data: TrainingData): Promise<EvalTally> {
     const t = this.trainer;
     t.checkData(data);
     const k = t.config.numClasses;
@@ -109,7 +115,7 @@ export class WorkerTrainer {
       tally.add(start, ensemblePredict(z));
       tf.dispose(z);
     }
-    return tally.report();
+    return tally;
   }
 
   /** Copies the workers' weights and Adam state into the trainer (before a checkpoint). */

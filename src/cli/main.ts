@@ -4,7 +4,8 @@ import { initBackend, parseBackendName } from '../engine/backend.ts';
 import { getArch, listArchs } from '../models/registry.ts';
 import { loadCheckpoint } from '../cct/checkpoint.ts';
 import { readBundleManifest } from '../models/bundle.ts';
-import { exportTrainerBundle } from '../train/export.ts';
+import { CROP_MODES, type CropMode } from '../models/preprocess.ts';
+import { exportTrainerBundle, readTrainProvenance } from '../train/export.ts';
 import { serveCommand } from './serve-command.ts';
 import { annotateCommand } from './annotate-command.ts';
 import { submitCommand } from './submit-command.ts';
@@ -92,9 +93,13 @@ export function buildCli(): Command {
       console.log(
         `onnx: ${m.onnx.file}, inputs ${m.onnx.inputs.map((x) => `'${x.mode}' ${x.size}×${x.size}×3`).join(', ')} (NHWC RGB in [0,1]); verified against tfjs: ${m.onnx.verified.logitsRelError.toExponential(1)} max relative logit error`,
       );
-      console.log(
-        `provenance: ${m.provenance.source}; licence ${m.provenance.licence}; created ${m.provenance.createdAt}`,
-      );
+      const p = m.provenance;
+      console.log(`provenance: ${p.source}; created ${p.createdAt}`);
+      console.log(`licence / terms: ${p.licence}`);
+      if (p.data) console.log(`training data: ${p.data}`);
+      if (p.labels) console.log(`training labels: ${p.labels}`);
+      if (p.command) console.log(`trained by: ${p.command}`);
+      if (p.notes) console.log(`notes: ${p.notes}`);
       if (m.metrics)
         console.log(
           `metrics: ${Object.entries(m.metrics)
@@ -115,7 +120,11 @@ export function buildCli(): Command {
       '--classes <list>',
       'comma-separated class names (default: Aff-Wild2 order for 7 classes)',
     )
-    .option('--crop <mode>', 'crop the members were trained on: aligned | box', 'aligned')
+    .option('--crop <mode>', 'crop the members were trained on: aligned | box | fer', 'aligned')
+    .option(
+      '--provenance <json>',
+      "training data, labels, licence terms, command and metrics to record (a run's provenance.json)",
+    )
     .addOption(backendOption())
     .action(
       async (
@@ -125,6 +134,7 @@ export function buildCli(): Command {
           name?: string;
           classes?: string;
           crop: string;
+          provenance?: string;
           backend: ReturnType<typeof parseBackendName>;
         },
       ) => {
@@ -136,13 +146,14 @@ export function buildCli(): Command {
             throw new Error(
               `--classes lists ${classes.length} names but the checkpoint has ${trainer.config.numClasses} classes`,
             );
-          if (opts.crop !== 'aligned' && opts.crop !== 'box')
-            throw new Error(`--crop must be 'aligned' or 'box', got '${opts.crop}'`);
+          if (!(CROP_MODES as readonly string[]).includes(opts.crop))
+            throw new Error(`--crop must be one of ${CROP_MODES.join(', ')}, got '${opts.crop}'`);
           const m = await exportTrainerBundle(trainer, dir, {
             name: opts.name ?? dir.split('/').filter(Boolean).pop() ?? 'bundle',
-            crop: opts.crop,
+            crop: opts.crop as CropMode,
             source: `cctfer training checkpoint ${ckpt} (epoch ${trainer.epoch})`,
             ...(classes && { classes }),
+            ...(opts.provenance && { provenance: await readTrainProvenance(opts.provenance) }),
           });
           console.log(
             `wrote ${dir}: ${m.members.length} × ${m.members[0]!.arch}, ONNX verified (max relative logit error ${m.onnx.verified.logitsRelError.toExponential(1)})`,

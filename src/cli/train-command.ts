@@ -1,4 +1,4 @@
-/** `cctfer train --config <file>`: CCT on Aff-Wild2 read directly; see pipelines/train.ts. */
+/** `cctfer train --config <file>`: CCT on Aff-Wild2 read directly, or on FER2013 + FER+; see pipelines/train.ts. */
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { trainRun } from '../../pipelines/train.ts';
@@ -9,7 +9,7 @@ import { cliFfmpeg } from './options.ts';
 export function trainCommand(): Command {
   return new Command('train')
     .description(
-      'train a CCT ensemble on Aff-Wild2 (videos + annotation files), checkpointing every epoch; resumes where it stopped',
+      'train a CCT ensemble on Aff-Wild2 (videos + annotation files) or FER2013 + FER+ votes, checkpointing every epoch; resumes where it stopped',
     )
     .requiredOption(
       '-c, --config <file>',
@@ -37,7 +37,11 @@ Example config (every trainer field has the paper's default; see README "Trainin
   { "data": { "videos": "aff-wild2/videos", "train": "aff-wild2/annotations/Train_Set",
               "val": "aff-wild2/annotations/Validation_Set", "cache": "cache/aw2-112" },
     "trainer": { "arch": "resnet18", "members": 3, "batchSize": 64, "maxEpochs": 31 },
-    "out": "runs/cct-r18" }`,
+    "out": "runs/cct-r18" }
+FER2013 + FER+ (the embedded default's recipe: models/recipes/default.json):
+  { "data": { "fer": ["../shared/data/fer2013"], "labels": "ferplus-votes", "crop": "fer" },
+    "trainer": { "arch": "fer-cnn-s", "members": 3, "batchSize": 64, "maxEpochs": 10 },
+    "out": "runs/default" }`,
     )
     .action(
       async (opts: {
@@ -78,6 +82,7 @@ Example config (every trainer field has the paper's default; see README "Trainin
           console.error(line);
         };
         const result = await trainRun(run, {
+          command: `cctfer train --config ${opts.config}`,
           ffmpeg: cliFfmpeg(),
           log: say,
           onIngestProgress: (entry, done, total) =>

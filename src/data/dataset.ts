@@ -1,11 +1,28 @@
 import { tf, type Tensor4D } from '../engine/tf.ts';
 
+/** Rows `indices` of [size × k] soft targets, as a flat [indices.length × k] array. */
+export function targetRows(
+  targets: Float32Array,
+  size: number,
+  indices: readonly number[],
+): Float32Array {
+  const k = targets.length / size;
+  const out = new Float32Array(indices.length * k);
+  indices.forEach((i, r) => out.set(targets.subarray(i * k, (i + 1) * k), r * k));
+  return out;
+}
+
 /** What the trainer reads: labels up front, image batches on demand (in memory or from a cache). */
 export interface TrainingData {
   readonly size: number;
   /** [height, width, channels] of every image. */
   readonly imageShape: readonly [number, number, number];
   readonly labels: Int32Array;
+  /**
+   * Optional soft targets [size × classes] (a label distribution per sample, e.g. FER+ votes):
+   * the CE term uses them instead of `labels`, which stay the arg-max for accuracy tallies.
+   */
+  readonly targets?: Float32Array;
   /** Images for the given indices as float32 [n, H, W, C] in [0, 1]. */
   images(indices: readonly number[]): Tensor4D;
 }
@@ -17,6 +34,7 @@ export function inMemoryData(
   pixels: Uint8Array | Float32Array,
   labels: Int32Array,
   imageShape: readonly [number, number, number],
+  targets?: Float32Array,
 ): TrainingData {
   const per = imageShape[0] * imageShape[1] * imageShape[2];
   if (pixels.length !== labels.length * per) {
@@ -25,10 +43,15 @@ export function inMemoryData(
     );
   }
   const scale = pixels instanceof Uint8Array ? 1 / 255 : 1;
+  if (targets && targets.length % Math.max(1, labels.length) !== 0)
+    throw new RangeError(
+      `${targets.length} target values do not divide into ${labels.length} rows`,
+    );
   return {
     size: labels.length,
     imageShape,
     labels,
+    ...(targets && { targets }),
     images(indices) {
       const out = new Float32Array(indices.length * per);
       indices.forEach((idx, k) => {

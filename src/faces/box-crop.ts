@@ -7,22 +7,44 @@ export interface Box {
   height: number;
 }
 
+/** A square crop's size and centre relative to the detector box's longer side. */
+export interface BoxFraming {
+  /** Crop side / box side. */
+  scale: number;
+  /** Crop centre − box centre, in box sides (x right, y down). */
+  dx: number;
+  dy: number;
+}
+
+/** The detector box itself, squared: side = its longer edge, same centre (the 'box' crop mode). */
+export const BOX_FRAMING: BoxFraming = { scale: 1, dx: 0, dy: 0 };
+
 /**
- * Square crops around detection boxes (side = the box's longer edge, same centre), resized
- * bilinearly to `size`×`size`: float32 RGB in [0,1], [n, size, size, 3] — the 'box' crop mode of
- * model bundles. Outside the frame is black.
+ * FER2013's framing (the 'fer' crop mode): measured by `npx tsx scripts/fer-framing.ts measure` —
+ * FER2013 hold-out faces pasted ×4 into 640×480 frames, the full-range detector run on them, the
+ * median of where the known 192×192 face region sits relative to the box: 1.19× the box's side,
+ * centred 0.058 box sides above the box centre.
+ */
+export const FER_FRAMING: BoxFraming = { scale: 1.19, dx: 0, dy: -0.058 };
+
+/**
+ * Square crops around detection boxes (side = the box's longer edge × framing.scale, centre moved
+ * by framing.dx/dy box sides), resized bilinearly to `size`×`size`: float32 RGB in [0,1],
+ * [n, size, size, 3]. Outside the frame is black.
  */
 export function squareBoxCrops(
   frame: RgbaFrame,
   boxes: readonly Box[],
   size: number,
+  framing: BoxFraming = BOX_FRAMING,
 ): Float32Array {
   const out = new Float32Array(boxes.length * size * size * 3);
   boxes.forEach((box, i) => {
-    const side = Math.max(box.width, box.height);
+    const edge = Math.max(box.width, box.height);
+    const side = edge * framing.scale;
     const s = side / size;
-    const x0 = box.x + box.width / 2 - side / 2;
-    const y0 = box.y + box.height / 2 - side / 2;
+    const x0 = box.x + box.width / 2 + framing.dx * edge - side / 2;
+    const y0 = box.y + box.height / 2 + framing.dy * edge - side / 2;
     // Sample at the centres of the output pixels' footprints in the source.
     warpRgba(
       frame,

@@ -1,6 +1,6 @@
-/** The crops a model needs for a frame's faces: one batch per crop input ('aligned' or 'box', at its size). */
+/** The crops a model needs for a frame's faces: one batch per crop input (its crop mode, at its size). */
 import { alignedCrops } from './align.ts';
-import { squareBoxCrops } from './box-crop.ts';
+import { FER_FRAMING, squareBoxCrops } from './box-crop.ts';
 import type { FaceDetection } from './detector.ts';
 import type { RgbaFrame } from './warp.ts';
 import type { CropMode } from '../models/preprocess.ts';
@@ -24,6 +24,7 @@ export function faceCrops(
             frame,
             faces.map((f) => f.box),
             size,
+            mode === 'fer' ? FER_FRAMING : undefined,
           );
   return crops;
 }

@@ -13,7 +13,7 @@ import { tf } from '../engine/tf.ts';
 import { exportEnsembleOnnx, type EnsembleMember } from './ensemble-export.ts';
 import { verifyEnsembleExport, type ExportCheck } from './ensemble-verify.ts';
 import type { Network } from './network.ts';
-import { cropInputs } from './preprocess.ts';
+import { CROP_MODES, cropInputs } from './preprocess.ts';
 import { createModel, listArchs } from './registry.ts';
 
 export const BUNDLE_FORMAT = 'cctfer-bundle';
@@ -25,8 +25,8 @@ const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a hex SHA-256');
 
 export const preprocessingSchema = z
   .object({
-    /** 'aligned': similarity-aligned to the eye/nose/mouth template; 'box': detector-box crop. */
-    crop: z.enum(['aligned', 'box']),
+    /** See CropMode: 'aligned', 'box' or 'fer'. */
+    crop: z.enum(CROP_MODES),
     inputSize: z.number().int().positive(),
     color: z.enum(['rgb', 'grey']),
     /** Applied to pixels scaled to [0,1]. */
@@ -78,11 +78,7 @@ export const bundleManifestSchema = z
         sha256,
         /** One NHWC RGB [0,1] input per crop mode, at the largest size its members take. */
         inputs: z
-          .array(
-            z
-              .object({ mode: z.enum(['aligned', 'box']), size: z.number().int().positive() })
-              .strict(),
-          )
+          .array(z.object({ mode: z.enum(CROP_MODES), size: z.number().int().positive() }).strict())
           .min(1),
         verified: z.object({ logitsRelError: z.number(), samples: z.number().int() }).strict(),
       })
@@ -93,6 +89,12 @@ export const bundleManifestSchema = z
         licence: z.string().min(1),
         createdAt: z.string(),
         notes: z.string().optional(),
+        /** Training data (what, which split, how many images). */
+        data: z.string().optional(),
+        /** Which labels the members were trained on. */
+        labels: z.string().optional(),
+        /** The command that trained the members. */
+        command: z.string().optional(),
       })
       .strict(),
     metrics: z.record(z.number()).optional(),

@@ -5,7 +5,13 @@
  */
 import { tf, type Tensor4D } from '../engine/tf.ts';
 
-export type CropMode = 'aligned' | 'box';
+/**
+ * How faces are cut from a frame for a member: 'aligned' (similarity-aligned to the eye/nose/mouth
+ * template), 'box' (square around the detector box), 'fer' (FER2013's framing: a wider square,
+ * shifted up — src/faces/box-crop.ts).
+ */
+export const CROP_MODES = ['aligned', 'box', 'fer'] as const;
+export type CropMode = (typeof CROP_MODES)[number];
 
 export interface MemberPreprocessing {
   crop: CropMode;

@@ -2,6 +2,7 @@ import type { OnnxGraphBuilder } from '../engine/onnx-graph.ts';
 import { Rng } from '../util/rng.ts';
 import type { ArchConfig, Network } from './network.ts';
 import { faceapiExpression, faceapiLandmark68Tiny } from './faceapi-expression.ts';
+import { ferCnn, ferCnnSmall } from './fer-cnn.ts';
 import { miniXception } from './mini-xception.ts';
 import { mlp } from './mlp.ts';
 import { resnet18 } from './resnet18.ts';
@@ -66,6 +67,8 @@ export function createModel(name: string, options: CreateModelOptions = {}): Net
 
 registerArch(faceapiExpression);
 registerArch(faceapiLandmark68Tiny);
+registerArch(ferCnn);
+registerArch(ferCnnSmall);
 registerArch(miniXception);
 registerArch(mlp);
 registerArch(resnet18);

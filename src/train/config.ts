@@ -8,29 +8,34 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { trainerConfigSchema } from '../cct/config.ts';
 import { imageSetSchema } from './image-sets.ts';
+import { ferDataSchema } from './fer-sets.ts';
+import { CROP_MODES } from '../models/preprocess.ts';
+
+export const affwild2DataSchema = z
+  .object({
+    /** Folder of the Aff-Wild2 videos. */
+    videos: z.string(),
+    /** Annotation folders (e.g. …/Train_Set and …/Validation_Set). */
+    train: z.string(),
+    val: z.string(),
+    /** Crop cache folder (built once, reused). */
+    cache: z.string(),
+    /** Read the organisers' cropped_aligned/<entry>/NNNNN.jpg instead of detecting. */
+    croppedAligned: z.string().optional(),
+    crop: z.enum(CROP_MODES).default('aligned'),
+    /** Crop size; defaults to the trainer's input size (112). */
+    size: z.number().int().positive().optional(),
+    /** Keep every n-th labelled frame. */
+    everyNth: z.number().int().positive().default(1),
+    /** Still-image datasets added to the training set (RAF-DB, AffectNet, FER2013). */
+    extra: z.array(imageSetSchema).default([]),
+  })
+  .strict();
 
 export const trainRunSchema = z
   .object({
-    data: z
-      .object({
-        /** Folder of the Aff-Wild2 videos. */
-        videos: z.string(),
-        /** Annotation folders (e.g. …/Train_Set and …/Validation_Set). */
-        train: z.string(),
-        val: z.string(),
-        /** Crop cache folder (built once, reused). */
-        cache: z.string(),
-        /** Read the organisers' cropped_aligned/<entry>/NNNNN.jpg instead of detecting. */
-        croppedAligned: z.string().optional(),
-        crop: z.enum(['aligned', 'box']).default('aligned'),
-        /** Crop size; defaults to the trainer's input size (112). */
-        size: z.number().int().positive().optional(),
-        /** Keep every n-th labelled frame. */
-        everyNth: z.number().int().positive().default(1),
-        /** Still-image datasets added to the training set (RAF-DB, AffectNet, FER2013). */
-        extra: z.array(imageSetSchema).default([]),
-      })
-      .strict(),
+    /** Aff-Wild2 (videos + annotation files), or FER2013 + FER+ votes ({ "fer": [...] }). */
+    data: z.union([affwild2DataSchema, ferDataSchema]),
     trainer: trainerConfigSchema,
     /**
      * Initialise every member from these PyTorch weights (safetensors, or an ONNX file's
@@ -50,6 +55,7 @@ export const trainRunSchema = z
   .strict();
 
 export type TrainRun = z.output<typeof trainRunSchema>;
+export type Affwild2Data = z.output<typeof affwild2DataSchema>;
 
 export async function readTrainConfig(file: string): Promise<TrainRun> {
   let raw: unknown;
@@ -68,10 +74,14 @@ export async function readTrainConfig(file: string): Promise<TrainRun> {
   const base = dirname(resolve(file));
   const at = (p: string) => resolve(base, p);
   const d = parsed.data.data;
-  return {
+  const common = {
     ...parsed.data,
     out: at(parsed.data.out),
     ...(parsed.data.pretrained && { pretrained: at(parsed.data.pretrained) }),
+  };
+  if ('fer' in d) return { ...common, data: { ...d, fer: d.fer.map(at) } };
+  return {
+    ...common,
     data: {
       ...d,
       videos: at(d.videos),

@@ -8,11 +8,12 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { inMemoryData, type TrainingData } from '../data/dataset.ts';
+import { CROP_MODES } from '../models/preprocess.ts';
 
 export const cacheEntrySchema = z.object({
   entry: z.string(),
   video: z.string(),
-  crop: z.enum(['aligned', 'box']),
+  crop: z.enum(CROP_MODES),
   size: z.number().int().positive(),
   count: z.number().int().nonnegative(),
   frames: z.array(z.number().int().nonnegative()),

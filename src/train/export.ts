@@ -1,8 +1,42 @@
 /** A trained CCT ensemble → a model bundle (members + verified ONNX graph); shared by `train` and `model export`. */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
 import { writeBundle, type BundleManifest } from '../models/bundle.ts';
 import { AFFWILD2_CLASSES } from '../data/classes.ts';
 import type { CctTrainer } from '../cct/trainer.ts';
 import type { CropMode } from '../models/preprocess.ts';
+
+/** What a training run records about itself for the bundles made from it (`<run>/provenance.json`). */
+export const trainProvenanceSchema = z
+  .object({
+    data: z.string().optional(),
+    labels: z.string().optional(),
+    licence: z.string().min(1).optional(),
+    command: z.string().optional(),
+    notes: z.string().optional(),
+    metrics: z.record(z.number()).optional(),
+  })
+  .strict();
+export type TrainProvenance = z.infer<typeof trainProvenanceSchema>;
+
+/** FER2013's and FER+'s terms, as a bundle trained on them must state. */
+export const FER_LICENCE =
+  'research use only: trained on FER2013 images (Kaggle "Challenges in Representation Learning" competition data, research use) with FER+ annotator votes (Microsoft FERPlus, MIT)';
+
+export async function readTrainProvenance(file: string): Promise<TrainProvenance> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${file}: cannot read provenance JSON (${(err as Error).message})`);
+  }
+  const r = trainProvenanceSchema.safeParse(raw);
+  if (!r.success)
+    throw new Error(
+      `${file}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
+  return r.data;
+}
 
 export async function exportTrainerBundle(
   trainer: CctTrainer,
@@ -13,6 +47,8 @@ export async function exportTrainerBundle(
     source: string;
     classes?: string[];
     metrics?: Record<string, number>;
+    /** Data, labels, licence terms, training command (see TrainProvenance). */
+    provenance?: TrainProvenance;
   },
 ): Promise<BundleManifest> {
   const k = trainer.config.numClasses;
@@ -35,8 +71,14 @@ export async function exportTrainerBundle(
       name: o.name,
       description: `CCT ensemble, ${trainer.config.members} × ${trainer.config.arch}, trained by cctfer`,
       classes,
-      provenance: { source: o.source, licence: 'as the training data allows' },
-      ...(o.metrics && { metrics: o.metrics }),
+      provenance: {
+        licence: 'as the training data allows',
+        ...o.provenance,
+        source: o.source,
+      },
+      ...((o.metrics || o.provenance?.metrics) && {
+        metrics: { ...o.provenance?.metrics, ...o.metrics },
+      }),
     },
   );
 }
