@@ -11,9 +11,8 @@
  * A video whose directory exists is done: re-running skips it unless `force`. A killed run leaves
  * only hidden `.<video>.tmp-*` directories, removed on the next run.
  */
-import { readdir, readFile, rm, stat, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { LivePipeline } from './live.ts';
 import { DEFAULT_BUNDLE } from './serve.ts';
 import { DetectorWorker, type DetectorWorkerOptions } from '../src/stream/detector-worker.ts';
@@ -40,7 +39,7 @@ import { toCsv, toJsonLines } from '../src/annotate/tables.ts';
 import { renderAnnotatedVideo } from '../src/annotate/render-video.ts';
 
 import { VIDEO_EXTENSIONS } from '../src/video/find-video.ts';
-import { uniqueSourceNames } from '../src/video/source-names.ts';
+import { outputKey, uniqueSourceNames } from '../src/video/source-names.ts';
 export { VIDEO_EXTENSIONS };
 
 export type SmoothingChoice = { causal: CausalSmoothing; offline?: CentredSmoothing };
@@ -279,7 +278,7 @@ export async function annotateVideos(
   const jobs = list.map((input, i) => ({
     input,
     id: ids[i] as string,
-    dir: join(o.out, ids[i] as string),
+    dir: join(o.out, outputKey(input)),
   }));
   // Leftovers of killed runs: hidden temporary directories; never a complete-looking output.
   for (const name of await readdir(o.out).catch(() => [] as string[]))
@@ -344,7 +343,10 @@ async function annotateOne(
       ['frames.jsonl', toJsonLines(video)],
     ]);
     if (o.video && !o.crops) {
-      const scratch = await mkdtemp(join(tmpdir(), 'cctfer-render-'));
+      // Under the output folder, named like every temporary there: a run killed mid-render leaves
+      // it behind, and the next run's start-up sweep removes it.
+      await mkdir(o.out, { recursive: true });
+      const scratch = await mkdtemp(join(o.out, `.render-${outputKey(input)}.tmp-`));
       try {
         const mp4 = join(scratch, 'annotated.mp4');
         await renderAnnotatedVideo(input, video.frames, mp4, {

@@ -6,7 +6,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { LivePipeline } from './live.ts';
-import { CctferServer, type ServerOptions } from '../src/server/server.ts';
+import { access } from 'node:fs/promises';
+import { CctferServer, checkServerOptions, type ServerOptions } from '../src/server/server.ts';
 import { DetectorWorker } from '../src/stream/detector-worker.ts';
 import { ExpressionAnalyzer, type InferenceEngine } from '../src/models/analyzer.ts';
 import { decodeFrames } from '../src/video/decode.ts';
@@ -27,6 +28,7 @@ export interface ServeOptions extends Pick<
   | 'token'
   | 'auth'
   | 'allowedOrigins'
+  | 'allowedHosts'
   | 'rate'
   | 'maxMessageBytes'
   | 'maxImageBytes'
@@ -68,6 +70,18 @@ export interface RunningServer {
 }
 
 export async function startServe(options: ServeOptions): Promise<RunningServer> {
+  // Everything that can be refused is refused before the model and the detector are loaded.
+  checkServerOptions(options);
+  const resolved = await Promise.all(
+    options.sources.map((s) =>
+      resolveSource(s, { ...(options.pathEnv !== undefined && { pathEnv: options.pathEnv }) }),
+    ),
+  );
+  for (const [i, src] of resolved.entries())
+    if (!src.live && !/^[a-z][\w+.-]*:\/\//i.test(src.input) && src.format !== 'image2')
+      await access(src.input).catch(() => {
+        throw new Error(`source ${options.sources[i]}: no such file`);
+      });
   const bundle = options.bundle ?? DEFAULT_BUNDLE;
   const analyzer = await ExpressionAnalyzer.create(bundle, {
     engine: options.engine ?? 'onnx',
@@ -86,11 +100,6 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
   const ids = uniqueSourceNames(options.sources);
   const infos: SourceInfo[] = [];
   let onSubscribe: (source: string) => void = () => {};
-  const resolved = await Promise.all(
-    options.sources.map((s) =>
-      resolveSource(s, { ...(options.pathEnv !== undefined && { pathEnv: options.pathEnv }) }),
-    ),
-  );
   const pace = options.pace ?? 'native';
   resolved.forEach((src, i) =>
     infos.push({
@@ -111,7 +120,17 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     onSubscribe: (s) => onSubscribe(s),
     ...(options.web !== false && { webRoot: WEB_ROOT }),
   });
-  const { url, port } = await server.listen();
+  let listening: { url: string; port: number };
+  try {
+    listening = await server.listen();
+  } catch (err) {
+    // Nothing may keep the process alive after a failed start (the detector worker would).
+    await server.close().catch(() => {});
+    await detector.close();
+    await analyzer.dispose();
+    throw err;
+  }
+  const { url, port } = listening;
   const pending = new Map<string, () => void>();
   const start = (id: string) => {
     const go = pending.get(id);

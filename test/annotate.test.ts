@@ -13,8 +13,11 @@ import { resolveFfmpeg } from '../src/video/ffmpeg-binary.ts';
 import { decodeFrames } from '../src/video/decode.ts';
 import { FaceDetector } from '../src/faces/detector.ts';
 import { alignedCrops } from '../src/faces/align.ts';
+import { outputKey } from '../src/video/source-names.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+/** The output folder annotate writes for an input. */
+const keyed = (out: string, input: string) => join(out, outputKey(input));
 const cli = fileURLToPath(new URL('../bin/cctfer.js', import.meta.url));
 
 function run(args: string[], onStderr?: (s: string) => void) {
@@ -58,13 +61,20 @@ describe('cctfer annotate', { timeout: 240_000 }, () => {
     );
     for (const name of ['crossing', 'vfr']) {
       const decoded = await countFrames(fixture(`${name}.mp4`));
-      const rows = parse(await readFile(join(out, name, 'frames.csv'), 'utf8'), {
-        columns: true,
-      }) as Record<string, string>[];
+      const rows = parse(
+        await readFile(join(keyed(out, fixture(`${name}.mp4`)), 'frames.csv'), 'utf8'),
+        {
+          columns: true,
+        },
+      ) as Record<string, string>[];
       const frames = new Set(rows.map((r) => Number(r.frame)));
       assert.equal(frames.size, decoded, `${name}: every decoded frame has rows`);
       assert.deepEqual([...frames], [...Array(decoded).keys()], 'in frame order');
-      const jsonl = (await readFile(join(out, name, 'frames.jsonl'), 'utf8')).trim().split('\n');
+      const jsonl = (
+        await readFile(join(keyed(out, fixture(`${name}.mp4`)), 'frames.jsonl'), 'utf8')
+      )
+        .trim()
+        .split('\n');
       assert.equal(jsonl.length, decoded);
       let faceRows = 0;
       for (const r of rows) {
@@ -85,18 +95,26 @@ describe('cctfer annotate', { timeout: 240_000 }, () => {
         faceRows,
         perFrame.reduce((a, b) => a + b, 0),
       );
-      const summary = JSON.parse(await readFile(join(out, name, 'summary.json'), 'utf8')) as {
+      const summary = JSON.parse(
+        await readFile(join(keyed(out, fixture(`${name}.mp4`)), 'summary.json'), 'utf8'),
+      ) as {
         frames: number;
         faces: { dominant: string }[];
       };
       assert.equal(summary.frames, decoded);
       assert.ok(summary.faces.every((f) => f.dominant === 'Happiness'));
       // The annotated video has exactly the decoded frames.
-      assert.equal(await countFrames(join(out, name, 'annotated.mp4')), decoded);
+      assert.equal(
+        await countFrames(join(keyed(out, fixture(`${name}.mp4`)), 'annotated.mp4')),
+        decoded,
+      );
     }
-    const crossing = parse(await readFile(join(out, 'crossing', 'frames.csv'), 'utf8'), {
-      columns: true,
-    }) as Record<string, string>[];
+    const crossing = parse(
+      await readFile(join(keyed(out, fixture('crossing.mp4')), 'frames.csv'), 'utf8'),
+      {
+        columns: true,
+      },
+    ) as Record<string, string>[];
     assert.ok(new Set(crossing.map((r) => r.face)).size >= 3, 'two tracks plus the re-entry');
   });
 
@@ -143,7 +161,7 @@ describe('cctfer annotate', { timeout: 240_000 }, () => {
     assert.equal(results[1]?.status, 'failed');
     assert.match(results[1]?.error ?? '', /garbage\.mp4/);
     assert.equal(results[2]?.status, 'done');
-    assert.deepEqual((await readdir(out)).sort(), ['zoom']);
+    assert.deepEqual(await readdir(out), [outputKey(fixture('zoom.mp4'))]);
   });
 
   it('a killed run resumes without duplicated or partial outputs', async () => {
@@ -152,6 +170,7 @@ describe('cctfer annotate', { timeout: 240_000 }, () => {
     for (const n of ['a', 'b', 'c'])
       await copyFile(fixture(n === 'b' ? 'crossing.mp4' : 'zoom.mp4'), join(videos, `${n}.mp4`));
     const out = join(dir, 'resume');
+    const key = (n: string) => outputKey(join(videos, `${n}.mp4`));
     // Kill hard as soon as the first video is complete (its directory appears).
     const first = run(['annotate', videos, '--out', out, '--quiet']);
     let exited = false;
@@ -160,25 +179,29 @@ describe('cctfer annotate', { timeout: 240_000 }, () => {
       if (exited)
         assert.fail(`annotate exited before it could be killed: ${(await first.done).stderr}`);
       await new Promise((r) => setTimeout(r, 50));
-      if ((await readdir(out).catch(() => [] as string[])).includes('a')) break;
+      if ((await readdir(out).catch(() => [] as string[])).includes(key('a'))) break;
     }
     first.child.kill('SIGKILL');
     const killed = await first.done;
     assert.equal(killed.signal, 'SIGKILL');
-    const before = await stat(join(out, 'a', 'frames.csv'));
+    const before = await stat(join(out, key('a'), 'frames.csv'));
     const left = await readdir(out);
-    assert.ok(!left.includes('c'), `killed before the end: ${left.join(', ')}`);
+    assert.ok(!left.includes(key('c')), `killed before the end: ${left.join(', ')}`);
     const second = await run(['annotate', videos, '--out', out, '--quiet']).done;
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stderr, /= a: already done/);
-    assert.deepEqual((await readdir(out)).sort(), ['a', 'b', 'c'], 'no temporary leftovers');
+    assert.deepEqual(
+      (await readdir(out)).sort(),
+      ['a', 'b', 'c'].map(key).sort(),
+      'no temporary leftovers',
+    );
     assert.equal(
-      (await stat(join(out, 'a', 'frames.csv'))).mtimeMs,
+      (await stat(join(out, key('a'), 'frames.csv'))).mtimeMs,
       before.mtimeMs,
       'finished output untouched',
     );
     for (const n of ['a', 'b', 'c']) {
-      const rows = (await readFile(join(out, n, 'frames.jsonl'), 'utf8')).trim().split('\n');
+      const rows = (await readFile(join(out, key(n), 'frames.jsonl'), 'utf8')).trim().split('\n');
       assert.equal(rows.length, n === 'b' ? 125 : 75);
     }
     assert.match(second.stdout, /Happiness/);
@@ -205,7 +228,9 @@ describe('cctfer annotate', { timeout: 240_000 }, () => {
     const out = join(dir, 'crops-out');
     const [r] = await annotateVideos([], { out, crops: true, framesRoot: root });
     assert.equal(r?.status, 'done', r?.error);
-    const lines = (await readFile(join(out, 'zoom', 'frames.jsonl'), 'utf8')).trim().split('\n');
+    const lines = (await readFile(join(keyed(out, join(root, 'zoom')), 'frames.jsonl'), 'utf8'))
+      .trim()
+      .split('\n');
     assert.equal(lines.length, written);
     const faces = lines.map(
       (l) => JSON.parse(l) as { faces: { smoothedLabel: string; box: { width: number } }[] },

@@ -9,7 +9,7 @@ import { TokenBucket } from '../src/server/rate-limit.ts';
 import { quantile } from '../src/stream/stats.ts';
 
 const zoom = fileURLToPath(new URL('../fixtures/zoom.mp4', import.meta.url));
-const TOKEN = 'slow-client-token';
+const TOKEN = 'slow-client-token-0123';
 
 describe('Outbox (per-client queue)', () => {
   it('stays bounded for a socket that never confirms a write, dropping the oldest frames', () => {

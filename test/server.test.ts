@@ -1,7 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { request } from 'node:http';
 import WebSocket from 'ws';
 import { startServe, type RunningServer } from '../pipelines/serve.ts';
 import { CctferClient } from '../src/client/index.ts';
@@ -11,7 +14,7 @@ import { Rng } from '../src/util/rng.ts';
 import { AFFWILD2_CLASSES } from '../src/data/classes.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
-const TOKEN = 'test-token-0123';
+const TOKEN = 'test-token-0123456789';
 
 /** A raw ws connection that records every parsed server message. */
 async function raw(url: string, headers: Record<string, string> = {}) {
@@ -46,9 +49,14 @@ async function raw(url: string, headers: Record<string, string> = {}) {
 describe('cctfer serve: WebSocket server end to end', { timeout: 180_000 }, () => {
   let running: RunningServer;
   let wsUrl: string;
+  let scratch: string;
   before(async () => {
+    // A source that fails mid-stream: a truncated MP4 (a missing file is refused at start).
+    scratch = await mkdtemp(join(tmpdir(), 'cctfer-server-'));
+    const broken = join(scratch, 'broken.mp4');
+    await writeFile(broken, (await readFile(fixture('zoom.mp4'))).subarray(0, 2000));
     running = await startServe({
-      sources: [fixture('zoom.mp4'), fixture('does-not-exist.mp4')],
+      sources: [fixture('zoom.mp4'), broken],
       port: 0,
       token: TOKEN,
       pace: 'none',
@@ -59,7 +67,10 @@ describe('cctfer serve: WebSocket server end to end', { timeout: 180_000 }, () =
     });
     wsUrl = running.url.replace('http', 'ws') + '/ws';
   });
-  after(async () => running?.close());
+  after(async () => {
+    await running?.close();
+    await rm(scratch, { recursive: true, force: true });
+  });
 
   it('sends one frame message per analysed frame, with sane values, then end', async () => {
     const a = new CctferClient(wsUrl, { token: TOKEN });
@@ -71,7 +82,7 @@ describe('cctfer serve: WebSocket server end to end', { timeout: 180_000 }, () =
     assert.deepEqual(hello.model.classes, [...AFFWILD2_CLASSES]);
     assert.deepEqual(
       hello.sources.map((s) => s.id),
-      ['zoom', 'does-not-exist'],
+      ['zoom', 'broken'],
     );
     const ended = a.once('end', 60_000);
     a.subscribe(['zoom']);
@@ -106,12 +117,10 @@ describe('cctfer serve: WebSocket server end to end', { timeout: 180_000 }, () =
 
   it('a source that fails sends error and end, and the server keeps serving', async () => {
     const c = await raw(`${wsUrl}?token=${TOKEN}`);
-    c.ws.send(JSON.stringify({ type: 'subscribe', sources: ['does-not-exist'] }));
+    c.ws.send(JSON.stringify({ type: 'subscribe', sources: ['broken'] }));
     const err = await c.next((m) => m.type === 'error');
-    assert.ok(
-      err.type === 'error' && err.code === 'source_failed' && err.source === 'does-not-exist',
-    );
-    assert.match(err.message, /does-not-exist/);
+    assert.ok(err.type === 'error' && err.code === 'source_failed' && err.source === 'broken');
+    assert.match(err.message, /broken/);
     const end = await c.next((m) => m.type === 'end');
     assert.ok(end.type === 'end' && end.reason === 'error' && end.frames === 0);
     c.ws.send(JSON.stringify({ type: 'ping', id: 7 }));
@@ -180,6 +189,10 @@ describe('cctfer serve: WebSocket server end to end', { timeout: 180_000 }, () =
       '{"type":"ping","id":1}',
       '{"type":"stats"}',
       '{"type":"push","frame":3,"pts":0.5}',
+      // Timestamps that once killed the server (tracker: "timestamps must increase").
+      '{"type":"push","pts":1e16}',
+      '{"type":"push","frame":1,"pts":1e309}',
+      '{"type":"push","pts":-1e-9}',
     ];
     const c = await raw(wsUrl, { authorization: `Bearer ${TOKEN}` });
     await c.next((m) => m.type === 'hello');
@@ -214,6 +227,24 @@ describe('cctfer serve: WebSocket server end to end', { timeout: 180_000 }, () =
     });
     const errors = c.got.filter((m) => m.type === 'error').length;
     assert.ok(errors > 1000, `${errors} errors answered`);
+    // Host headers: only loopback names (and the listening address) are served.
+    const port = new URL(running.url).port;
+    const hosts = ['evil.example', 'localhost.evil', '127.0.0.2', '[::1', 'x'.repeat(300)];
+    for (let i = 0; i < 200; i++) {
+      const base = hosts[Math.floor(rng.next() * hosts.length)] as string;
+      const host = rng.next() < 0.5 ? `${base}:${port}` : base;
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(`${running.url}/health`, { headers: { host } });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      }).catch(() => 400);
+      assert.ok(status === 421 || status === 400, `Host '${host.slice(0, 40)}' → ${status}`);
+    }
+    assert.equal((await fetch(`${running.url}/health`)).status, 200);
     assert.ok(binary > 500);
     c.ws.close();
     // And a fresh client still gets a full, correct hello.

@@ -22,7 +22,7 @@ import { AFFWILD2_CLASSES } from '../src/data/classes.ts';
 const CHROMIUM = '/usr/bin/chromium';
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const artifacts = here('../test-artifacts');
-const TOKEN = 'page-token';
+const TOKEN = 'page-token-0123456789';
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: apt-get install chromium`;
 
 interface PageState {

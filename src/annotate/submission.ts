@@ -95,6 +95,17 @@ export function csvRows(name: string, labels: readonly number[]): string[] {
 /** Problems with one `<entry>.txt` (empty when valid): header, one integer label 0..6 per line, line count. */
 export function checkTxt(file: string, text: string, expectedFrames?: number): string[] {
   const problems: string[] = [];
+  if (text.trim() === '')
+    return [
+      `${file}: the file is empty: expected the header '${SUBMISSION_HEADER}' and then one label per frame`,
+    ];
+  if (text.charCodeAt(0) === 0xfeff) {
+    // Editors on Windows add one; the header then looks right but is not.
+    problems.push(
+      `${file}:1: the file starts with a byte-order mark (BOM, U+FEFF) before the header; save it as UTF-8 without BOM`,
+    );
+    text = text.slice(1);
+  }
   const lines = text.split(/\r?\n/);
   if (lines.at(-1) === '') lines.pop();
   if (lines[0] !== SUBMISSION_HEADER)

@@ -177,5 +177,6 @@ try {
   await buildCli().parseAsync(process.argv);
 } catch (err) {
   console.error(`cctfer: ${(err as Error).message}`);
-  process.exitCode = 1;
+  // Exit now: a half-started command (worker threads, ONNX Runtime) must not keep the process up.
+  process.exit(1);
 }

@@ -5,6 +5,14 @@ import { startServe } from '../../pipelines/serve.ts';
 import { parseCausalSmoothing } from '../stream/smooth.ts';
 import { initBackend, parseBackendName } from '../engine/backend.ts';
 import { cliFfmpeg, collect, positiveInt, withModelOptions } from './options.ts';
+import { MIN_TOKEN_LENGTH } from '../server/server.ts';
+
+const portNumber = (v: string) => {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || n > 65535)
+    throw new Error(`--port must be a whole number from 0 to 65535, got '${v}'`);
+  return n;
+};
 
 export function serveCommand(): Command {
   return withModelOptions(
@@ -19,14 +27,20 @@ export function serveCommand(): Command {
       [],
     )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('-p, --port <port>', 'port (0: any free one)', positiveInt('--port'), 8080)
+    .option('-p, --port <port>', 'port 0–65535 (0: any free one)', portNumber, 8080)
     .addOption(
       new Option(
         '--token <token>',
-        'clients must present this token (default: a random one, printed)',
+        `clients must present this token, at least ${MIN_TOKEN_LENGTH} characters (default: a random one, printed)`,
       ).env('CCTFER_TOKEN'),
     )
     .option('--no-auth', 'accept clients without a token (loopback hosts only)')
+    .option(
+      '--allow-host <name>',
+      'host name clients may address besides loopback names and --host (e.g. this machine’s LAN name); repeatable',
+      collect,
+      [],
+    )
     .option(
       '--allow-origin <origin>',
       'browser origin allowed to connect, besides the server itself; repeatable',
@@ -80,6 +94,7 @@ export function serveCommand(): Command {
         token?: string;
         auth: boolean;
         allowOrigin: string[];
+        allowHost: string[];
         detector: 'full-range' | 'short-range';
         pace: 'native' | 'none';
         loop: boolean;
@@ -89,7 +104,7 @@ export function serveCommand(): Command {
         rate: number;
       };
       if (o.engine === 'tfjs') await initBackend({ backend: o.backend, log: console.error });
-      const token = o.auth ? (o.token ?? randomBytes(12).toString('base64url')) : undefined;
+      const token = o.auth ? (o.token ?? randomBytes(24).toString('base64url')) : undefined;
       const running = await startServe({
         sources: o.source,
         ...(o.bundle && { bundle: o.bundle }),
@@ -100,6 +115,7 @@ export function serveCommand(): Command {
         ...(token && { token }),
         auth: o.auth,
         ...(o.allowOrigin.length && { allowedOrigins: o.allowOrigin }),
+        ...(o.allowHost.length && { allowedHosts: o.allowHost }),
         detector: o.detector,
         pace: o.pace,
         loop: o.loop,

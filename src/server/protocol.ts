@@ -39,6 +39,10 @@ const sourceStatsSchema = z.object({
   ended: z.boolean(),
 });
 
+/** Largest pushed timestamp (seconds, ~31 years) and frame number a client may announce. */
+export const MAX_PUSH_PTS = 1e9;
+export const MAX_PUSH_FRAME = 2 ** 31 - 1;
+
 export const ERROR_CODES = [
   'bad_json',
   'bad_message',
@@ -47,6 +51,7 @@ export const ERROR_CODES = [
   'rate_limited',
   'unknown_source',
   'bad_image',
+  'bad_timestamp',
   'source_failed',
   'internal',
 ] as const;
@@ -121,8 +126,9 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('push'),
-      frame: z.number().int().nonnegative().optional(),
-      pts: z.number().nonnegative().optional(),
+      frame: z.number().int().nonnegative().max(MAX_PUSH_FRAME).optional(),
+      // Finite and bounded, so that timestamps a millisecond apart stay distinct numbers.
+      pts: z.number().finite().nonnegative().max(MAX_PUSH_PTS).optional(),
     })
     .strict(),
 ]);
@@ -140,7 +146,9 @@ export const CLIENT_TYPES = clientMessageSchema.options.map((o) => o.shape.type.
 /** Parses a client text message; returns the message or the error to send back. */
 export function parseClientMessage(
   text: string,
-): { ok: true; message: ClientMessage } | { ok: false; code: ErrorCode; message: string } {
+):
+  | { ok: true; message: ClientMessage }
+  | { ok: false; code: ErrorCode; message: string; type?: string } {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -167,6 +175,7 @@ export function parseClientMessage(
       ok: false,
       code: 'bad_message',
       message: `'${type}' message: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+      type,
     };
   }
   return { ok: true, message: parsed.data };

@@ -41,8 +41,13 @@ export interface ServerOptions {
   token?: string;
   /** Off only on a loopback host (default true). */
   auth?: boolean;
-  /** Origins allowed to open a WebSocket (browsers send Origin). Default: the server's own origin. */
+  /** Origins allowed to open a WebSocket (browsers send Origin), besides those on allowed hosts. */
   allowedOrigins?: string[];
+  /**
+   * Host names clients may address (the Host header), besides loopback names and the listening
+   * address: e.g. the machine's LAN name when listening on 0.0.0.0.
+   */
+  allowedHosts?: string[];
   /** Largest JSON message answered with an error rather than read (default 16 KiB). */
   maxMessageBytes?: number;
   /** Largest pushed image (default 4 MiB). Bigger messages close the connection (1009). */
@@ -71,13 +76,46 @@ interface Client {
     channel: Channel<Frame>;
     source: string;
     frames: number;
-    next?: { frame?: number; pts?: number };
+    /** What the next binary message was announced as (refused: its announcement was invalid). */
+    next?: { frame?: number; pts?: number; refused?: boolean };
     lastPts: number;
   };
   lastRateError: number;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+const PUSH_PREFIX = 'push:';
+/** Shortest token accepted: guessing one must stay out of reach. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/** The host name of a Host header or an origin's host ('[::1]:8080' → '::1'), lower-cased. */
+function hostName(hostHeader: string): string {
+  const h = hostHeader.trim().toLowerCase();
+  if (h.startsWith('[')) return h.indexOf(']') > 0 ? h.slice(1, h.indexOf(']')) : h;
+  const colon = h.lastIndexOf(':');
+  return colon > 0 && h.indexOf(':') === colon ? h.slice(0, colon) : h;
+}
+
+/**
+ * The configuration errors a server refuses to start with (also checked by `startServe` before it
+ * loads anything): a missing or short token, auth off on a non-loopback host, a bad port.
+ */
+export function checkServerOptions(
+  o: Pick<ServerOptions, 'auth' | 'token' | 'host' | 'port'>,
+): void {
+  const auth = o.auth ?? true;
+  const host = o.host ?? '127.0.0.1';
+  if (auth && o.token === undefined)
+    throw new Error('a token is required (or turn auth off, which is allowed on loopback only)');
+  if (auth && o.token !== undefined && o.token.length < MIN_TOKEN_LENGTH)
+    throw new Error(
+      `the token must be at least ${MIN_TOKEN_LENGTH} characters (got ${o.token.length}); leave it unset to get a random one`,
+    );
+  if (!auth && !LOOPBACK.has(host))
+    throw new Error(`auth can be turned off only on a loopback host, not on '${host}'`);
+  if (o.port !== undefined && !(Number.isInteger(o.port) && o.port >= 0 && o.port <= 65535))
+    throw new Error(`the port must be a whole number from 0 to 65535, got ${o.port}`);
+}
 
 export class CctferServer {
   private readonly http: HttpServer;
@@ -86,11 +124,15 @@ export class CctferServer {
   private readonly rejected: Record<string, number> = {};
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   private readonly sources: SourceInfo[];
+  private readonly hosts: Set<string>;
   private events?: Subscription;
   private timers: NodeJS.Timeout[] = [];
   private clientFramesDropped = 0;
   private readonly o: Required<
-    Omit<ServerOptions, 'token' | 'allowedOrigins' | 'webRoot' | 'sources' | 'log' | 'onSubscribe'>
+    Omit<
+      ServerOptions,
+      'token' | 'allowedOrigins' | 'allowedHosts' | 'webRoot' | 'sources' | 'log' | 'onSubscribe'
+    >
   > &
     Pick<ServerOptions, 'token' | 'allowedOrigins' | 'webRoot' | 'log' | 'onSubscribe'>;
 
@@ -107,8 +149,14 @@ export class CctferServer {
       statsIntervalMs: 1000,
       ...options,
     };
-    if (this.o.auth && !this.o.token)
-      throw new Error('a token is required (or turn auth off, which is allowed on loopback only)');
+    checkServerOptions(this.o);
+    // Host names a request may address: loopback names, the address we listen on (unless a
+    // wildcard), and --allow-host. Anything else (DNS rebinding, a stray proxy) is refused.
+    this.hosts = new Set([
+      ...LOOPBACK,
+      ...(['0.0.0.0', '::'].includes(this.o.host) ? [] : [hostName(this.o.host)]),
+      ...(options.allowedHosts ?? []).map(hostName),
+    ]);
     if (!this.o.auth && !LOOPBACK.has(this.o.host))
       throw new Error(`auth can be turned off only on a loopback host, not on '${this.o.host}'`);
     this.sources = [...(options.sources ?? [])];
@@ -123,7 +171,17 @@ export class CctferServer {
 
   async listen(): Promise<{ host: string; port: number; url: string }> {
     await new Promise<void>((resolve, reject) => {
-      this.http.once('error', reject);
+      this.http.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          err.code === 'EADDRINUSE'
+            ? new Error(
+                `port ${this.o.port} on ${this.o.host} is already in use (choose another with --port, or 0 for any free one)`,
+              )
+            : err.code === 'EADDRNOTAVAIL'
+              ? new Error(`cannot listen on ${this.o.host}: no such address on this machine`)
+              : err,
+        ),
+      );
       this.http.listen(this.o.port, this.o.host, () => resolve());
     });
     this.loopDelay.enable();
@@ -172,12 +230,29 @@ export class CctferServer {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
+  /** The Host header names an allowed host (checked on every request and upgrade). */
+  private hostAllowed(req: IncomingMessage): boolean {
+    const host = req.headers.host;
+    return host !== undefined && this.hosts.has(hostName(host));
+  }
+
+  /**
+   * Browsers send Origin: it must be listed, or be an http(s) page on an allowed host — never
+   * judged against the Host header, which a DNS-rebinding page controls.
+   */
   private originAllowed(req: IncomingMessage): boolean {
     const origin = req.headers.origin;
-    // Non-browser clients send no Origin; the token still guards them.
+    // Non-browser clients send no Origin; the token (and the Host check) still guard them.
     if (!origin) return true;
-    const own = [`http://${req.headers.host}`, `https://${req.headers.host}`];
-    return (this.o.allowedOrigins ?? own).includes(origin) || own.includes(origin);
+    if (this.o.allowedOrigins?.includes(origin)) return true;
+    try {
+      const u = new URL(origin);
+      return (
+        (u.protocol === 'http:' || u.protocol === 'https:') && this.hosts.has(hostName(u.host))
+      );
+    } catch {
+      return false;
+    }
   }
 
   private figures() {
@@ -201,6 +276,10 @@ export class CctferServer {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
+    if (!this.hostAllowed(req)) {
+      this.count('bad_host');
+      return json(421, { error: `unknown Host '${req.headers.host ?? ''}' (see --allow-host)` });
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { error: 'only GET' });
     if (url.pathname === '/health')
       return json(200, {
@@ -225,6 +304,7 @@ export class CctferServer {
       socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
     if (url.pathname !== '/ws') return refuse(404, 'Not Found');
+    if (!this.hostAllowed(req)) return refuse(421, 'Misdirected Request');
     if (!this.originAllowed(req)) return refuse(403, 'Forbidden');
     if (!this.authorised(req, url)) return refuse(401, 'Unauthorized');
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
@@ -250,7 +330,9 @@ export class CctferServer {
     this.clients.set(id, client);
     ws.on('pong', () => (client.alive = true));
     ws.on('message', (data, isBinary) => this.onMessage(client, data, isBinary));
-    ws.on('error', () => ws.terminate());
+    // ws answers a protocol error (e.g. a message over maxPayload: 1009) with a close frame and
+    // ends the socket itself; terminating here would cut that frame off (the client saw 1006).
+    ws.on('error', () => {});
     ws.on('close', () => this.onClose(client));
     const { classifier } = this.o.pipeline.options;
     this.send(client, {
@@ -316,7 +398,11 @@ export class CctferServer {
           `text messages may be at most ${this.o.maxMessageBytes} bytes; got ${bytes.length}`,
         );
       const parsed = parseClientMessage(bytes.toString('utf8'));
-      if (!parsed.ok) return this.error(client, parsed.code, parsed.message);
+      if (!parsed.ok) {
+        // A refused announcement refuses the image it announces, too.
+        if (parsed.type === 'push') this.pushState(client).next = { refused: true };
+        return this.error(client, parsed.code, parsed.message);
+      }
       const m = parsed.message;
       switch (m.type) {
         case 'ping':
@@ -347,7 +433,7 @@ export class CctferServer {
 
   private pushState(client: Client): NonNullable<Client['push']> {
     if (!client.push) {
-      const source = `push:${client.id}`;
+      const source = `${PUSH_PREFIX}${client.id}`;
       client.push = {
         channel: this.o.pipeline.addPushSource(source),
         source,
@@ -368,15 +454,27 @@ export class CctferServer {
     const push = this.pushState(client);
     const announced = push.next;
     push.next = undefined;
+    if (announced?.refused) return;
     const receivedAt = Date.now();
+    // Tracking needs increasing timestamps: an announced one must move forward, else the frame is
+    // refused (an error for this client; the source and every other one carry on).
+    if (announced?.pts !== undefined && !(announced.pts > push.lastPts))
+      return this.error(
+        client,
+        'bad_timestamp',
+        `pushed frames need increasing timestamps: pts ${announced.pts} after ${push.lastPts}; frame dropped`,
+        push.source,
+      );
+    if (announced?.pts !== undefined) push.lastPts = announced.pts;
     decodePushedImage(bytes).then(
       (img) => {
         if (client.ws.readyState !== client.ws.OPEN) return;
         const index = announced?.frame ?? push.frames;
         let pts = announced?.pts ?? receivedAt / 1000;
-        // Tracking needs increasing timestamps; a client's clock may repeat one.
-        if (pts <= push.lastPts) pts = push.lastPts + 1e-3;
-        push.lastPts = pts;
+        // Unannounced frames take the server clock, which may repeat a value (or trail an
+        // announced one): nudge those forward.
+        if (announced?.pts === undefined && pts <= push.lastPts) pts = push.lastPts + 1e-3;
+        push.lastPts = Math.max(push.lastPts, pts);
         push.frames++;
         push.channel.push({ sourceId: push.source, index, pts, ...img });
       },
@@ -392,12 +490,10 @@ export class CctferServer {
 
   // ---- pipeline events -------------------------------------------------------------------------
 
+  /** Pushed (camera) frames are private: they go to the client that pushed them, never to '*'. */
   private wants(client: Client, source: string): boolean {
-    return (
-      client.push?.source === source ||
-      client.subscriptions.has(source) ||
-      client.subscriptions.has('*')
-    );
+    if (source.startsWith(PUSH_PREFIX)) return client.push?.source === source;
+    return client.subscriptions.has(source) || client.subscriptions.has('*');
   }
 
   private onEvent(e: PipelineEvent): void {
@@ -418,7 +514,7 @@ export class CctferServer {
         : { type: 'error', code: 'source_failed', message: e.message, source: e.source };
     if (e.type === 'error') this.count('source_failed');
     for (const c of this.clients.values()) if (this.wants(c, e.source)) this.send(c, msg);
-    if (e.type === 'end' && e.source.startsWith('push:')) this.o.pipeline.forget(e.source);
+    if (e.type === 'end' && e.source.startsWith(PUSH_PREFIX)) this.o.pipeline.forget(e.source);
   }
 
   private frameBody(r: AnalysedFrame): string {

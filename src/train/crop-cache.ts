@@ -21,6 +21,11 @@ export const cacheEntrySchema = z.object({
   decodedFrames: z.number().int().nonnegative(),
   skipped: z.object({ unlabelled: z.number(), noFace: z.number(), subsampled: z.number() }),
   note: z.string().optional(),
+  /**
+   * What the crops were made from besides crop and size: the annotation's labels and the frame
+   * sub-sampling, hashed (ingestKey). An entry made from other labels is ingested again.
+   */
+  key: z.string().optional(),
 });
 export type CacheEntry = z.infer<typeof cacheEntrySchema>;
 

@@ -4,6 +4,7 @@
  * paired with decoded frame i (passthrough timing; the line count is checked against an exact
  * decode count first). Resumable per entry; frames can be sub-sampled.
  */
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -43,12 +44,22 @@ export interface IngestResult {
   error?: string;
 }
 
+/** The cache key of an entry's crops: its labels' content, the sub-sampling and the frame source. */
+export function ingestKey(a: AffWild2Annotation, everyNth: number, framesRoot?: string): string {
+  return createHash('sha256')
+    .update(Buffer.from(a.labels.buffer, a.labels.byteOffset, a.labels.byteLength))
+    .update(`|nth=${everyNth}|${framesRoot ? 'cropped_aligned' : 'video'}|${a.video}`)
+    .digest('hex')
+    .slice(0, 16);
+}
+
 export async function ingestEntry(a: AffWild2Annotation, o: IngestOptions): Promise<IngestResult> {
   const crop = o.crop ?? 'aligned';
   const size = o.size ?? 112;
   const nth = o.everyNth ?? 1;
   const cached = await readCacheEntry(o.cacheDir, a.entry);
-  if (cached && cached.size === size && cached.crop === crop)
+  const key = ingestKey(a, nth, o.framesRoot);
+  if (cached && cached.size === size && cached.crop === crop && cached.key === key)
     return { entry: a.entry, status: 'cached', cache: cached };
   try {
     let frames: AsyncIterable<Frame>;
@@ -128,6 +139,7 @@ export async function ingestEntry(a: AffWild2Annotation, o: IngestOptions): Prom
       decodedFrames: decoded,
       skipped,
       ...(note && { note }),
+      key,
     };
     await writeFileAtomic(join(o.cacheDir, `${a.entry}.json`), JSON.stringify(entry));
     return { entry: a.entry, status: 'done', cache: entry };

@@ -55,11 +55,13 @@ export class DecodeError extends Error {
   }
 }
 
-function outputSize(w: number, h: number, maxSize?: number): [number, number] {
-  if (!maxSize || Math.max(w, h) <= maxSize) return [w, h];
-  const s = maxSize / Math.max(w, h);
-  // Even sizes keep every pixel format happy.
-  return [Math.max(2, Math.round((w * s) / 2) * 2), Math.max(2, Math.round((h * s) / 2) * 2)];
+/**
+ * The scale filter that caps the longer side at maxSize, written on ffmpeg's own iw/ih: the
+ * container's width and height may be swapped by rotation metadata (ffmpeg auto-rotates), so the
+ * probed size cannot be used here. −2 keeps the aspect ratio with an even side.
+ */
+function capFilter(maxSize: number): string {
+  return `scale='if(gte(iw,ih),min(${maxSize},iw),-2)':'if(gte(iw,ih),-2,min(${maxSize},ih))'`;
 }
 
 export async function* decodeFrames(
@@ -69,12 +71,12 @@ export async function* decodeFrames(
   const bin = options.ffmpeg ?? resolveFfmpeg();
   const sourceId = options.sourceId ?? input;
   const info = await probeVideo(input, bin, options.format);
-  const [width, height] = outputSize(info.width, info.height, options.maxSize);
-  const frameBytes = width * height * 4;
-
+  // Rotation swaps width and height but keeps the longer side: whether to scale is known here; the
+  // size that comes out is read from ffmpeg's own report of the frames (showinfo's s:WxH).
+  const scale = options.maxSize && Math.max(info.width, info.height) > options.maxSize;
   const filters = [
     ...(options.fps ? [`fps=${options.fps}`] : []),
-    ...(width !== info.width ? [`scale=${width}:${height}`] : []),
+    ...(scale ? [capFilter(options.maxSize as number)] : []),
     'showinfo',
   ];
   const command = ffmpeg(input)
@@ -98,6 +100,7 @@ export async function* decodeFrames(
     .format('rawvideo');
 
   const pts: number[] = [];
+  let size: [number, number] | undefined;
   const stderrTail: string[] = [];
   let ended = false;
   let failure: Error | undefined;
@@ -110,6 +113,9 @@ export async function* decodeFrames(
     const m = /\bn:\s*(\d+)\s+pts:\s*-?\d+\s+pts_time:(-?[\d.]+)/.exec(line);
     if (m) {
       pts[Number(m[1])] = Number(m[2]);
+      // The raw output keeps the first frame's size (ffmpeg scales any later change to it).
+      const s = /\bs:(\d+)x(\d+)/.exec(line);
+      if (s && !size) size = [Number(s[1]), Number(s[2])];
       notify();
     } else {
       stderrTail.push(line);
@@ -130,10 +136,21 @@ export async function* decodeFrames(
   let index = 0;
   // Chunks (64 KiB) are copied straight into the frame being filled: concatenating them would
   // recopy the growing buffer for every chunk of a 1.2 MB frame.
-  let data = new Uint8Array(frameBytes);
+  let width = 0;
+  let height = 0;
+  let frameBytes = 0;
+  let data = new Uint8Array(0);
   let filled = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (!frameBytes) {
+        // showinfo reports the first frame before it is written; the pipes are read apart.
+        while (!size && !ended) await new Promise<void>((r) => (wake = r));
+        if (!size) throw new DecodeError(sourceId, 0, 'ffmpeg reported no frame size');
+        [width, height] = size;
+        frameBytes = width * height * 4;
+        data = new Uint8Array(frameBytes);
+      }
       let at = 0;
       while (at < chunk.length) {
         const n = Math.min(frameBytes - filled, chunk.length - at);

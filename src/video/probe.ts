@@ -40,7 +40,8 @@ function lastError(stderr: string): string {
   const lines = stderr
     .trim()
     .split('\n')
-    .filter((l) => l.trim());
+    // `ffmpeg -i x` alone always ends with this complaint: it is about our probe, not the input.
+    .filter((l) => l.trim() && !/At least one output file must be specified/.test(l));
   return lines[lines.length - 1]?.trim() ?? 'unknown error';
 }
 
@@ -67,6 +68,8 @@ export async function probeVideo(
     if (/Invalid data found|could not find codec|moov atom not found/i.test(stderr)) {
       throw new VideoInputError(input, `not a readable video (${lastError(stderr)})`);
     }
+    if (/Stream #\d+:\d+[^:]*: Audio:/.test(stderr))
+      throw new VideoInputError(input, 'has no video stream (audio only)');
     throw new VideoInputError(input, `no video stream (${lastError(stderr)})`);
   }
   if (stream[1] === 'none') {
