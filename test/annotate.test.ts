@@ -139,11 +139,9 @@ describe('cctfer annotate', { timeout: 240_000 }, () => {
     ]);
     const [r] = await annotateVideos([withAudio], { out: join(dir, 'audio'), video: true });
     assert.equal(r?.status, 'done', r?.error);
-    const info = spawnSync(
-      ff,
-      ['-hide_banner', '-i', join(dir, 'audio', 'talk', 'annotated.mp4')],
-      { encoding: 'utf8' },
-    ).stderr;
+    const info = spawnSync(ff, ['-hide_banner', '-i', join(r!.dir, 'annotated.mp4')], {
+      encoding: 'utf8',
+    }).stderr;
     assert.match(info, /Stream #0:\d.*Audio: aac/);
     assert.match(info, /Stream #0:\d.*Video: h264/);
   });

@@ -151,7 +151,7 @@ describe('model bundles', () => {
       );
       await assert.rejects(
         readBundleManifest(d),
-        /member 0 has unknown architecture 'vgg16' \(known: faceapi-expression, faceapi-landmark68-tiny, mini-xception, mlp, resnet18, tiny-cnn\)/,
+        /member 0 has unknown architecture 'vgg16' \(known: faceapi-expression, faceapi-landmark68-tiny, fer-cnn, fer-cnn-s, mini-xception, mlp, resnet18, tiny-cnn\)/,
       );
     });
     it('class count that does not match the members', async () => {

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +42,12 @@ const ROWS = [
 const CODES = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'];
 const pixel = (i: number, p: number) => (10 * i + (p % 7)) % 256;
 
+interface Row {
+  usage: string;
+  fer: string;
+  votes: readonly number[];
+}
+
 function idx3(n: number): Buffer {
   const header = Buffer.alloc(16);
   header.writeUInt32BE(0x00000803, 0);
@@ -53,9 +59,9 @@ function idx3(n: number): Buffer {
   return gzipSync(Buffer.concat([header, data]));
 }
 
-async function writeFolder(dir: string): Promise<void> {
-  await writeFile(join(dir, 'images-idx3-ubyte.gz'), idx3(ROWS.length));
-  const lines = ROWS.map((r, i) => [i, r.usage, r.fer, ...r.votes].join(','));
+async function writeFolder(dir: string, rows: readonly Row[] = ROWS): Promise<void> {
+  await writeFile(join(dir, 'images-idx3-ubyte.gz'), idx3(rows.length));
+  const lines = rows.map((r, i) => [i, r.usage, r.fer, ...r.votes].join(','));
   await writeFile(
     join(dir, 'labels.csv'),
     [`row,usage,fer2013,${FERPLUS_VOTE_COLUMNS.join(',')}`, ...lines].join('\n') + '\n',
@@ -219,6 +225,84 @@ describe('FER readers', () => {
       /no faces in split 'PrivateTest' \(splits present: Training, PublicTest\)/,
     );
   });
+});
+
+describe('cctfer train on a FER folder', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cctfer-fer-train-'));
+    // 48 Training rows: a clear FER+ majority each, the original label often different.
+    const rows: Row[] = Array.from({ length: 48 }, (_, i) => ({
+      usage: i < 44 ? 'Training' : 'PublicTest',
+      fer: CODES[i % 7] as string,
+      votes: votes({ [FERPLUS_VOTE_COLUMNS[i % 7]!]: 7, neutral: i % 7 === 0 ? 7 : 3 }),
+    }));
+    await mkdir(join(dir, 'fer'));
+    await writeFolder(join(dir, 'fer'), rows);
+    await writeFile(
+      join(dir, 'run.json'),
+      JSON.stringify({
+        data: { fer: ['fer'], labels: 'ferplus-majority', holdout: 0.3, crop: 'fer' },
+        trainer: { arch: 'tiny-cnn', members: 2, maxEpochs: 1, batchSize: 8, augment: null },
+        memberWorkers: false,
+        out: 'run',
+      }),
+    );
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it(
+    'trains, selects on the hold-out, and exports a bundle that records data, labels, terms and command',
+    { timeout: 180_000 },
+    async () => {
+      await exec(
+        process.execPath,
+        [bin, 'train', '--config', join(dir, 'run.json'), '--backend', 'wasm', '--quiet'],
+        {
+          timeout: 180_000,
+        },
+      );
+      const m = JSON.parse(await readFile(join(dir, 'run', 'bundle', 'manifest.json'), 'utf8')) as {
+        onnx: { inputs: { mode: string; size: number }[] };
+        provenance: { licence: string; data: string; labels: string; command: string };
+        metrics: Record<string, number>;
+      };
+      assert.deepEqual(m.onnx.inputs, [{ mode: 'fer', size: 16 }]);
+      assert.match(m.provenance.licence, /research use/);
+      assert.match(m.provenance.data, /training images \(ferplus-majority labels\), \d+ held out/);
+      assert.match(m.provenance.labels, /^ferplus-majority; best epoch selected on the hold-out/);
+      assert.match(m.provenance.command, /^cctfer train --config .*run\.json$/);
+      assert.ok(m.metrics.valAccuracy! >= 0 && m.metrics.valAccuracy! <= 1);
+      // The run's provenance.json is what `model export --provenance` records.
+      await exec(
+        process.execPath,
+        [
+          bin,
+          'model',
+          'export',
+          join(dir, 'run', 'best'),
+          join(dir, 'exported'),
+          '--crop',
+          'fer',
+          '--provenance',
+          join(dir, 'run', 'provenance.json'),
+          '--backend',
+          'wasm',
+        ],
+        { timeout: 120_000 },
+      );
+      const { stdout } = await exec(process.execPath, [
+        bin,
+        'model',
+        'info',
+        join(dir, 'exported'),
+      ]);
+      assert.match(stdout, /licence \/ terms: research use only/);
+      assert.match(stdout, /training labels: ferplus-majority/);
+      assert.match(stdout, /trained by: cctfer train --config/);
+      assert.match(stdout, /'fer' 16×16×3/);
+    },
+  );
 });
 
 describe('soft targets in the CCT loss', () => {

@@ -28,7 +28,9 @@ export function buildCli(): Command {
       'Realtime facial-expression analysis with Consensual Collaborative Training (CCT) ensembles',
     )
     .version(pkg.version)
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Options belong to the command they follow (`eval fer … --json` is fer's --json).
+    .enablePositionalOptions();
 
   program
     .command('backend')

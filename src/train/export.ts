@@ -58,6 +58,7 @@ export async function exportTrainerBundle(
   if (classes.length !== k)
     throw new Error(`${classes.length} class names given but the ensemble has ${k} classes`);
   const [size, , c] = trainer.inputShape;
+  const { metrics: runMetrics, ...recorded } = o.provenance ?? {};
   const pre = {
     crop: o.crop,
     inputSize: size,
@@ -73,12 +74,10 @@ export async function exportTrainerBundle(
       classes,
       provenance: {
         licence: 'as the training data allows',
-        ...o.provenance,
+        ...recorded,
         source: o.source,
       },
-      ...((o.metrics || o.provenance?.metrics) && {
-        metrics: { ...o.provenance?.metrics, ...o.metrics },
-      }),
+      ...((o.metrics || runMetrics) && { metrics: { ...runMetrics, ...o.metrics } }),
     },
   );
 }
