@@ -10,6 +10,8 @@ describe('architecture registry', () => {
     assert.deepEqual(listArchs(), [
       'faceapi-expression',
       'faceapi-landmark68-tiny',
+      'fer-cnn',
+      'fer-cnn-s',
       'mini-xception',
       'mlp',
       'resnet18',
@@ -21,7 +23,7 @@ describe('architecture registry', () => {
   it('an unknown name lists the valid ones', () => {
     assert.throws(
       () => createModel('resnet50'),
-      /unknown architecture 'resnet50': expected one of faceapi-expression, faceapi-landmark68-tiny, mini-xception, mlp, resnet18, tiny-cnn/,
+      /unknown architecture 'resnet50': expected one of faceapi-expression, faceapi-landmark68-tiny, fer-cnn, fer-cnn-s, mini-xception, mlp, resnet18, tiny-cnn/,
     );
   });
 
