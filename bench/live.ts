@@ -12,6 +12,7 @@
 import { fork } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { startServe } from '../pipelines/serve.ts';
@@ -21,8 +22,14 @@ const opts = new Command('live')
   .description('realtime server: analysed fps, drops and latency for 1/10/100 clients')
   .option('--seconds <s>', 'measured seconds per run', '8')
   .option('--clients <list>', 'client counts', '1,10,100')
+  .option(
+    '--bundle <dirs...>',
+    'model bundles, run in turn for each row (ratios against the first)',
+  )
+  .option('--modes <list>', 'lossless,paced60,paced240', 'lossless,paced60,paced240')
   .parse()
-  .opts<{ seconds: string; clients: string }>();
+  .opts<{ seconds: string; clients: string; bundle?: string[]; modes: string }>();
+const bundles = opts.bundle ?? [fileURLToPath(new URL('../models/default', import.meta.url))];
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const clip = here('../fixtures/zoom.mp4');
@@ -50,6 +57,7 @@ function retimed(fps: number): string {
 }
 
 interface Row {
+  bundle: string;
   mode: string;
   clients: number;
   analysedFps: number;
@@ -60,82 +68,96 @@ interface Row {
   clientDropped: number;
 }
 
-const TOKEN = 'bench-token';
+const TOKEN = 'bench-token-0123456789';
 const rows: Row[] = [];
-for (const mode of [
-  { name: 'lossless', input: clip, pace: 'none' as const },
-  { name: 'paced 60 fps', input: retimed(60), pace: 'native' as const },
-  { name: 'paced 240 fps', input: retimed(240), pace: 'native' as const },
-]) {
-  for (const n of opts.clients.split(',').map(Number)) {
-    const running = await startServe({
-      sources: [mode.input],
-      port: 0,
-      token: TOKEN,
-      pace: mode.pace,
-      loop: true,
-      web: false,
-      statsIntervalMs: 60_000,
-    });
-    const source = running.server['sources' as never] as unknown as { id: string }[];
-    const id = source[0]!.id;
-    const snap = () => running.pipeline.stats().find((s) => s.source === id);
-    const child = fork(
-      here('./live/clients.ts'),
-      [running.url.replace('http', 'ws') + '/ws', TOKEN, String(n), opts.seconds, id],
-      {
-        execArgv: ['--import', 'tsx'],
-      },
-    );
-    let start: { t: number; analysed: number; dropped: number } | undefined;
-    let stop: { t: number; analysed: number; dropped: number } | undefined;
-    const at = () => ({
-      t: performance.now(),
-      analysed: snap()?.framesAnalysed ?? 0,
-      dropped: snap()?.framesDropped ?? 0,
-    });
-    const result = await new Promise<{
-      p50: number;
-      p95: number;
-      minPerClient: number;
-      maxPerClient: number;
-      clientDropped: number;
-    }>((resolve, reject) => {
-      child.on('message', (m: { phase: string } & Record<string, number>) => {
-        if (m.phase === 'start') start = at();
-        else if (m.phase === 'stop') stop = at();
-        else resolve(m as never);
+const MODES = {
+  lossless: { name: 'lossless', input: clip, pace: 'none' as const },
+  paced60: { name: 'paced 60 fps', input: retimed(60), pace: 'native' as const },
+  paced240: { name: 'paced 240 fps', input: retimed(240), pace: 'native' as const },
+};
+for (const key of opts.modes.split(',')) {
+  const mode = MODES[key as keyof typeof MODES];
+  if (!mode) throw new Error(`unknown mode '${key}': expected ${Object.keys(MODES).join(', ')}`);
+  for (const n of opts.clients.split(',').map(Number))
+    // Bundles interleaved row by row: a machine's drift hits each of them alike.
+    for (const bundle of bundles) {
+      const running = await startServe({
+        bundle,
+        sources: [mode.input],
+        port: 0,
+        token: TOKEN,
+        pace: mode.pace,
+        loop: true,
+        web: false,
+        statsIntervalMs: 60_000,
       });
-      child.on('exit', (code) => code && reject(new Error(`clients exited with ${code}`)));
-    });
-    await running.close();
-    const s = start!;
-    const e = stop!;
-    const row: Row = {
-      mode: mode.name,
-      clients: n,
-      analysedFps: ((e.analysed - s.analysed) * 1000) / (e.t - s.t),
-      dropped: e.dropped - s.dropped,
-      p50: result.p50,
-      p95: result.p95,
-      perClient: `${result.minPerClient}–${result.maxPerClient}`,
-      clientDropped: result.clientDropped,
-    };
-    rows.push(row);
-    console.log(
-      `${row.mode.padEnd(13)} ${String(n).padStart(3)} clients: ${row.analysedFps.toFixed(1)} analysed fps, ${row.dropped} dropped at the source, latency p50 ${row.p50} ms p95 ${row.p95} ms, ${row.perClient} messages per client, ≤${row.clientDropped} dropped for a client`,
-    );
-  }
+      const source = running.server['sources' as never] as unknown as { id: string }[];
+      const id = source[0]!.id;
+      const snap = () => running.pipeline.stats().find((s) => s.source === id);
+      const child = fork(
+        here('./live/clients.ts'),
+        [running.url.replace('http', 'ws') + '/ws', TOKEN, String(n), opts.seconds, id],
+        {
+          execArgv: ['--import', 'tsx'],
+        },
+      );
+      let start: { t: number; analysed: number; dropped: number } | undefined;
+      let stop: { t: number; analysed: number; dropped: number } | undefined;
+      const at = () => ({
+        t: performance.now(),
+        analysed: snap()?.framesAnalysed ?? 0,
+        dropped: snap()?.framesDropped ?? 0,
+      });
+      const result = await new Promise<{
+        p50: number;
+        p95: number;
+        minPerClient: number;
+        maxPerClient: number;
+        clientDropped: number;
+      }>((resolve, reject) => {
+        child.on('message', (m: { phase: string } & Record<string, number>) => {
+          if (m.phase === 'start') start = at();
+          else if (m.phase === 'stop') stop = at();
+          else resolve(m as never);
+        });
+        child.on('exit', (code) => code && reject(new Error(`clients exited with ${code}`)));
+      });
+      await running.close();
+      const s = start!;
+      const e = stop!;
+      const row: Row = {
+        bundle: basename(bundle),
+        mode: mode.name,
+        clients: n,
+        analysedFps: ((e.analysed - s.analysed) * 1000) / (e.t - s.t),
+        dropped: e.dropped - s.dropped,
+        p50: result.p50,
+        p95: result.p95,
+        perClient: `${result.minPerClient}–${result.maxPerClient}`,
+        clientDropped: result.clientDropped,
+      };
+      rows.push(row);
+      console.log(
+        `${row.bundle} ${row.mode.padEnd(13)} ${String(n).padStart(3)} clients: ${row.analysedFps.toFixed(1)} analysed fps, ${row.dropped} dropped at the source, latency p50 ${row.p50} ms p95 ${row.p95} ms, ${row.perClient} messages per client, ≤${row.clientDropped} dropped for a client`,
+      );
+    }
 }
 
+const first = basename(bundles[0]!);
+const ratio = (r: Row) => {
+  const base = rows.find((x) => x.bundle === first && x.mode === r.mode && x.clients === r.clients);
+  return base ? (r.analysedFps / base.analysedFps).toFixed(2) : '';
+};
 const md = [
-  `# bench/live — ${new Date().toISOString().slice(0, 10)}, ${opts.seconds} s per run, default model, 640×480 fixture (one face)`,
+  `# bench/live — ${new Date().toISOString().slice(0, 10)}, ${opts.seconds} s per run, 640×480 fixture (one face)`,
   '',
-  '| mode | clients | analysed fps | dropped (source) | latency p50 ms | latency p95 ms | messages per client | dropped for a client |',
-  '|---|---|---|---|---|---|---|---|',
+  `Command: \`npx tsx bench/live.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}\`; bundles run in turn for each row; fps ratio against ${first}.`,
+  '',
+  '| bundle | mode | clients | analysed fps | fps ratio | dropped (source) | latency p50 ms | latency p95 ms | messages per client | dropped for a client |',
+  '|---|---|---|---|---|---|---|---|---|---|',
   ...rows.map(
     (r) =>
-      `| ${r.mode} | ${r.clients} | ${r.analysedFps.toFixed(1)} | ${r.dropped} | ${r.p50} | ${r.p95} | ${r.perClient} | ${r.clientDropped} |`,
+      `| ${r.bundle} | ${r.mode} | ${r.clients} | ${r.analysedFps.toFixed(1)} | ${ratio(r)} | ${r.dropped} | ${r.p50} | ${r.p95} | ${r.perClient} | ${r.clientDropped} |`,
   ),
   '',
 ].join('\n');
