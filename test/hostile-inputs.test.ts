@@ -13,11 +13,11 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import WebSocket from 'ws';
+import { raw } from './helpers/raw-client.ts';
 import { startServe, type RunningServer } from '../pipelines/serve.ts';
 import { annotateVideos } from '../pipelines/annotate.ts';
 import { CctferServer } from '../src/server/server.ts';
-import { serverMessageSchema, type ServerMessage } from '../src/server/protocol.ts';
+import type { ServerMessage } from '../src/server/protocol.ts';
 import { decodeFrames } from '../src/video/decode.ts';
 import { FaceDetector } from '../src/faces/detector.ts';
 import { checkTxt, SUBMISSION_HEADER } from '../src/annotate/submission.ts';
@@ -30,41 +30,6 @@ const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, i
 const cli = fileURLToPath(new URL('../bin/cctfer.js', import.meta.url));
 const TOKEN = 'hostile-test-token-0123456789';
 const tmp = () => mkdtemp(join(tmpdir(), 'cctfer-hostile-'));
-
-/** A raw ws connection that records every parsed server message. */
-async function raw(url: string, headers: Record<string, string> = {}) {
-  const ws = new WebSocket(url, { headers });
-  const got: ServerMessage[] = [];
-  const waiters: (() => void)[] = [];
-  ws.on('message', (data) => {
-    got.push(serverMessageSchema.parse(JSON.parse(data.toString())));
-    waiters.splice(0).forEach((w) => w());
-  });
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-  });
-  const next = async (pred: (m: ServerMessage) => boolean, from = 0, timeoutMs = 30_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const hit = got.slice(from).find(pred);
-      if (hit) return hit;
-      if (Date.now() > deadline) throw new Error('timed out waiting for a message');
-      await new Promise<void>((r) => {
-        waiters.push(r);
-        setTimeout(r, 200);
-      });
-    }
-  };
-  /** Sends a ping and waits for its pong: everything sent to us before it has arrived. */
-  const settle = async (id: string) => {
-    const from = got.length;
-    ws.send(JSON.stringify({ type: 'ping', id }));
-    await next((m) => m.type === 'pong' && m.id === id, from);
-  };
-  return { ws, got, next, settle };
-}
 
 async function serve(o: Partial<Parameters<typeof startServe>[0]> = {}): Promise<RunningServer> {
   return startServe({
@@ -188,7 +153,7 @@ describe('hostile clients', { timeout: 240_000 }, () => {
         const from = pusher.got.length;
         pusher.ws.send(announce);
         pusher.ws.send(png);
-        const err = await pusher.next((m) => m.type === 'error', from);
+        const err = await pusher.next((m) => m.type === 'error', 30_000, from);
         assert.ok(err.type === 'error', announce);
         assert.match(err.code, /bad_message|bad_timestamp/, `${announce}: ${err.message}`);
       }
@@ -196,10 +161,10 @@ describe('hostile clients', { timeout: 240_000 }, () => {
       const from = pusher.got.length;
       pusher.ws.send('{"type":"push","frame":9,"pts":3}');
       pusher.ws.send(png);
-      const ok = await pusher.next((m) => m.type === 'frame', from);
+      const ok = await pusher.next((m) => m.type === 'frame', 30_000, from);
       assert.ok(ok.type === 'frame' && ok.frame === 9 && ok.faces[0]?.label === 'Happiness');
       const seen = watcher.got.length;
-      await watcher.next((m) => m.type === 'frame' && m.source === 'zoom', seen);
+      await watcher.next((m) => m.type === 'frame' && m.source === 'zoom', 30_000, seen);
       assert.ok(!watcher.got.some((m) => m.type === 'end'), 'no source ended');
       watcher.ws.close();
       pusher.ws.close();

@@ -5,46 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'node:http';
-import WebSocket from 'ws';
+import { raw } from './helpers/raw-client.ts';
 import { startServe, type RunningServer } from '../pipelines/serve.ts';
 import { CctferClient } from '../src/client/index.ts';
 import { CctferServer } from '../src/server/server.ts';
-import { serverMessageSchema, type ServerMessage } from '../src/server/protocol.ts';
+import type { ServerMessage } from '../src/server/protocol.ts';
 import { Rng } from '../src/util/rng.ts';
 import { AFFWILD2_CLASSES } from '../src/data/classes.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 const TOKEN = 'test-token-0123456789';
-
-/** A raw ws connection that records every parsed server message. */
-async function raw(url: string, headers: Record<string, string> = {}) {
-  const ws = new WebSocket(url, { headers });
-  const got: ServerMessage[] = [];
-  const waiters: (() => void)[] = [];
-  ws.on('message', (data, isBinary) => {
-    assert.equal(isBinary, false);
-    got.push(serverMessageSchema.parse(JSON.parse(data.toString())));
-    waiters.splice(0).forEach((w) => w());
-  });
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-  });
-  const next = async (pred: (m: ServerMessage) => boolean, timeoutMs = 10_000, from = 0) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const hit = got.slice(from).find(pred);
-      if (hit) return hit;
-      if (Date.now() > deadline) throw new Error('timed out waiting for a message');
-      await new Promise<void>((r) => {
-        waiters.push(r);
-        setTimeout(r, 50);
-      });
-    }
-  };
-  return { ws, got, next };
-}
 
 describe('cctfer serve: WebSocket server end to end', { timeout: 180_000 }, () => {
   let running: RunningServer;
