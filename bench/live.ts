@@ -7,7 +7,7 @@
  *    latency must stay bounded.
  * Clients run in a separate process (fork), as they would on other machines.
  *
- *   npx tsx bench/live.ts [--seconds 8] [--clients 1,10,100]
+ *   npx tsx bench/live.ts [--seconds 8] [--clients 1,10,100] [--bundle a b] [--write live]
  */
 import { fork } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
@@ -27,8 +27,9 @@ const opts = new Command('live')
     'model bundles, run in turn for each row (ratios against the first)',
   )
   .option('--modes <list>', 'lossless,paced60,paced240', 'lossless,paced60,paced240')
+  .option('--write <name>', 'also write bench/results/<name>.{md,json} (default: print only)')
   .parse()
-  .opts<{ seconds: string; clients: string; bundle?: string[]; modes: string }>();
+  .opts<{ seconds: string; clients: string; bundle?: string[]; modes: string; write?: string }>();
 const bundles = opts.bundle ?? [fileURLToPath(new URL('../models/default', import.meta.url))];
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -161,7 +162,10 @@ const md = [
   ),
   '',
 ].join('\n');
-mkdirSync(here('./results'), { recursive: true });
-writeFileSync(here('./results/live.md'), md);
-writeFileSync(here('./results/live.json'), JSON.stringify(rows, null, 2));
-console.log('\nwrote bench/results/live.md');
+console.log(`\n${md}`);
+if (opts.write) {
+  mkdirSync(here('./results'), { recursive: true });
+  writeFileSync(here(`./results/${opts.write}.md`), md);
+  writeFileSync(here(`./results/${opts.write}.json`), JSON.stringify(rows, null, 2));
+  console.log(`wrote bench/results/${opts.write}.md`);
+}
