@@ -46,6 +46,8 @@ export interface TrainHooks {
   log?: (line: string) => void;
   /** The command line that started the run, recorded in the bundle's provenance. */
   command?: string;
+  /** Train no further: export the best epoch so far (a run stopped early). */
+  exportOnly?: boolean;
 }
 
 export interface EpochLine extends Omit<EpochLog, 'steps'> {
@@ -207,7 +209,9 @@ export async function trainRun(
     const bestFile = join(run.out, 'best.json');
     let best =
       JSON.parse(await readFile(bestFile, 'utf8').catch(() => '{"score":null}')).score ?? -Infinity;
-    while (trainer.epoch < trainer.config.maxEpochs) {
+    if (hooks.exportOnly && lines.length === 0)
+      throw new Error(`${run.out}: no trained epoch to export yet`);
+    while (!hooks.exportOnly && trainer.epoch < trainer.config.maxEpochs) {
       const epoch = trainer.epoch;
       const t0 = performance.now();
       const onStep = (s: StepLog, done: number, total: number) =>

@@ -30,6 +30,11 @@ export function trainCommand(): Command {
         .default('auto'),
     )
     .option('--quiet', 'no progress bars', false)
+    .option(
+      '--export-only',
+      'train no further: export the best epoch so far (to stop a run early; run again without it to continue)',
+      false,
+    )
     .addHelpText(
       'after',
       `
@@ -49,6 +54,7 @@ FER2013 + FER+ (the embedded default's recipe: models/recipes/default.json):
         backend: ReturnType<typeof parseBackendName>;
         memberWorkers: 'auto' | 'on' | 'off';
         quiet: boolean;
+        exportOnly: boolean;
       }) => {
         const config = await readTrainConfig(opts.config);
         const run =
@@ -83,6 +89,7 @@ FER2013 + FER+ (the embedded default's recipe: models/recipes/default.json):
         };
         const result = await trainRun(run, {
           command: `cctfer train --config ${opts.config}`,
+          exportOnly: opts.exportOnly,
           ffmpeg: cliFfmpeg(),
           log: say,
           onIngestProgress: (entry, done, total) =>
