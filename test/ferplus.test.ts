@@ -209,7 +209,7 @@ describe('FER readers', () => {
     assert.equal(plus!.against, 'ferplus-majority');
     assert.equal(plus!.ensemble.count, 3, 'rows with a strict FER+ plurality');
     assert.equal(orig!.ensemble.count, 3, 'rows with an original label');
-    assert.equal(plus!.members.length, 2);
+    assert.equal(plus!.members.length, 3);
     assert.equal(
       plus!.ensemble.confusion.flat().reduce((a, b) => a + b, 0),
       3,
