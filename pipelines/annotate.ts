@@ -12,7 +12,7 @@
  * only hidden `.<video>.tmp-*` directories, removed on the next run.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { LivePipeline } from './live.ts';
 import { DEFAULT_BUNDLE } from './serve.ts';
 import { DetectorWorker, type DetectorWorkerOptions } from '../src/stream/detector-worker.ts';
@@ -346,7 +346,7 @@ async function annotateOne(
       // Under the output folder, named like every temporary there: a run killed mid-render leaves
       // it behind, and the next run's start-up sweep removes it.
       await mkdir(o.out, { recursive: true });
-      const scratch = await mkdtemp(join(o.out, `.render-${outputKey(input)}.tmp-`));
+      const scratch = await mkdtemp(join(o.out, `.render-${basename(dir)}.tmp-`));
       try {
         const mp4 = join(scratch, 'annotated.mp4');
         await renderAnnotatedVideo(input, video.frames, mp4, {

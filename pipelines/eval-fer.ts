@@ -54,8 +54,11 @@ export interface FerEvalReport {
   reports: FerLabelReport[];
 }
 
-/** One crop batch per crop input: [n, S, S, 3] float32 in [0,1], S the input's size. */
-function cropsFor(
+/**
+ * FER faces as a bundle's direct input: one crop batch per crop input, [n, S, S, 3] float32 in
+ * [0,1], S the input's size (bilinear resize, grey replicated to RGB).
+ */
+export function directCrops(
   data: FerData,
   rows: readonly number[],
   inputs: readonly { mode: CropMode; size: number }[],
@@ -118,7 +121,7 @@ export async function evaluateFer(data: FerData, o: FerEvalOptions): Promise<Fer
     const consensus: number[] = [];
     for (let start = 0; start < rows.length; start += batch) {
       const part = rows.slice(start, start + batch);
-      const preds = await analyzer.classify(cropsFor(data, part, analyzer.cropInputs));
+      const preds = await analyzer.classify(directCrops(data, part, analyzer.cropInputs));
       for (const p of preds) {
         ensemble.push(p.labelIndex);
         consensus.push(p.consensus);

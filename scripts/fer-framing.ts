@@ -26,6 +26,7 @@ import {
   type FerSplit,
 } from '../src/data/readers/ferplus.ts';
 import { ferFace } from '../src/train/fer-sets.ts';
+import { directCrops } from '../pipelines/eval-fer.ts';
 import { ExpressionAnalyzer } from '../src/models/analyzer.ts';
 import { DEFAULT_BUNDLE } from '../pipelines/serve.ts';
 import { Rng } from '../src/util/rng.ts';
@@ -153,19 +154,8 @@ program
       for (const [mode, data] of Object.entries(faceCrops(p.frame, [f], analyzer.cropInputs)))
         crops[mode as CropMode] = { data, count: 1 };
       const [viaCrop] = await analyzer.classify(crops);
-      // Direct: the 48×48 face itself, resized to each input (as `cctfer eval fer` does).
-      const direct48: Partial<Record<CropMode, { data: Float32Array; count: number }>> = {};
-      for (const { mode, size } of analyzer.cropInputs) {
-        const grey = await ferFace(fer, row, size);
-        direct48[mode] = {
-          count: 1,
-          data: Float32Array.from(
-            { length: size * size * 3 },
-            (_, i) => grey[Math.floor(i / 3)]! / 255,
-          ),
-        };
-      }
-      const [d] = await analyzer.classify(direct48);
+      // Direct: the 48×48 face itself, as `cctfer eval fer` feeds it.
+      const [d] = await analyzer.classify(directCrops(fer, [row], analyzer.cropInputs));
       if (d!.labelIndex === truth) direct++;
       if (viaCrop!.labelIndex === truth) viaPipeline++;
     }

@@ -25,6 +25,7 @@ import {
 import { ferPixels } from '../../src/train/fer-sets.ts';
 import { classificationReport } from '../../src/metrics/classification.ts';
 import { tf } from '../../src/engine/tf.ts';
+import { DEFAULT_AUGMENT } from '../../src/data/augment.ts';
 import { writeFileAtomic } from '../../src/util/atomic.ts';
 import type { EvalTally } from '../../src/cct/tally.ts';
 
@@ -214,20 +215,8 @@ export async function runExperiment(
       lrBackbone: spec.lr,
       lrHead: spec.lr,
       lrDecay: spec.lrDecay,
-      augment: spec.flip
-        ? {
-            flipP: 0.5,
-            jitterAffineP: 0,
-            brightness: 0,
-            contrast: 0,
-            saturation: 0,
-            translate: 0,
-            scale: [1, 1],
-            eraseP: 0,
-            eraseScale: [0.02, 0.25],
-            eraseRatio: [0.3, 3.3],
-          }
-        : null,
+      // Flips only: no jitter, affine or erasing.
+      augment: spec.flip ? { ...DEFAULT_AUGMENT, jitterAffineP: 0, eraseP: 0 } : null,
     });
   }
   const records: EpochRecord[] = JSON.parse(

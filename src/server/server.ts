@@ -157,8 +157,6 @@ export class CctferServer {
       ...(['0.0.0.0', '::'].includes(this.o.host) ? [] : [hostName(this.o.host)]),
       ...(options.allowedHosts ?? []).map(hostName),
     ]);
-    if (!this.o.auth && !LOOPBACK.has(this.o.host))
-      throw new Error(`auth can be turned off only on a loopback host, not on '${this.o.host}'`);
     this.sources = [...(options.sources ?? [])];
     this.http = createServer((req, res) => void this.onRequest(req, res));
     this.wss = new WebSocketServer({

@@ -7,7 +7,7 @@
 import sharp from 'sharp';
 import { z } from 'zod';
 import { CROP_MODES } from '../models/preprocess.ts';
-import { inMemoryData, type TrainingData } from '../data/dataset.ts';
+import { inMemoryData, targetRows, type TrainingData } from '../data/dataset.ts';
 import {
   FER_LABEL_MODES,
   FER_SIDE,
@@ -92,16 +92,10 @@ export async function loadFerSets(
   const pick = (mode: FerLabelMode, want: (i: number) => boolean) => {
     const l = ferLabels(data, mode, 'Training');
     const rows = [...l.indices.keys()].filter((r) => want(l.indices[r] as number));
-    const k = l.targets ? l.targets.length / l.labels.length : 0;
     return {
       indices: Int32Array.from(rows, (r) => l.indices[r] as number),
       labels: Int32Array.from(rows, (r) => l.labels[r] as number),
-      ...(l.targets && {
-        targets: Float32Array.from(
-          { length: rows.length * k },
-          (_, j) => l.targets![(rows[Math.floor(j / k)] as number) * k + (j % k)] as number,
-        ),
-      }),
+      ...(l.targets && { targets: targetRows(l.targets, l.labels.length, rows) }),
     };
   };
   const tr = pick(c.labels, (i) => !held(i) && (c.subsample === 1 || keep(i)));

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { readIdx } from '../idx.ts';
 import { DatasetError, LABEL_MAPS, mapLabel } from './label-map.ts';
+import { parseFer2013Pixels } from './image-datasets.ts';
 
 export const FER_SIDE = 48;
 export const FER_SPLITS = ['Training', 'PublicTest', 'PrivateTest'] as const;
@@ -73,14 +74,10 @@ function parseVotes(r: Record<string, string>, where: string): number[] {
   });
 }
 
-function csvRows(
-  text: string,
-  file: string,
-  columns: boolean | string[],
-): Record<string, string>[] {
+function csvRows(text: string, file: string): Record<string, string>[] {
   try {
     return parse(text, {
-      columns,
+      columns: true,
       skip_empty_lines: true,
       bom: true,
       trim: true,
@@ -101,7 +98,7 @@ export async function readFerFolder(dir: string): Promise<FerData> {
   const idx = await readIdx(imagesFile);
   if (idx.dims.length !== 3 || idx.dims[1] !== FER_SIDE || idx.dims[2] !== FER_SIDE)
     throw new DatasetError(imagesFile, `expected N×48×48 images, got [${idx.dims}]`);
-  const records = csvRows(await readFile(labelsFile, 'utf8'), labelsFile, true);
+  const records = csvRows(await readFile(labelsFile, 'utf8'), labelsFile);
   if (records.length !== idx.dims[0])
     throw new DatasetError(
       labelsFile,
@@ -128,9 +125,8 @@ export async function readFerFolder(dir: string): Promise<FerData> {
  * leaves `Image name` blank for images it dropped; those rows are skipped (as in FER+'s own tools).
  */
 export async function readFerCsvPair(fer2013Csv: string, ferplusCsv: string): Promise<FerData> {
-  const kaggle = csvRows(await readFile(fer2013Csv, 'utf8'), fer2013Csv, true);
-  const plusText = await readFile(ferplusCsv, 'utf8');
-  const plus = csvRows(plusText, ferplusCsv, true);
+  const kaggle = csvRows(await readFile(fer2013Csv, 'utf8'), fer2013Csv);
+  const plus = csvRows(await readFile(ferplusCsv, 'utf8'), ferplusCsv);
   for (const [file, rows, need] of [
     [fer2013Csv, kaggle, ['emotion', 'pixels', 'Usage']],
     [ferplusCsv, plus, ['Usage', 'Image name', ...FERPLUS_VOTE_COLUMNS]],
@@ -146,7 +142,7 @@ export async function readFerCsvPair(fer2013Csv: string, ferplusCsv: string): Pr
       `${plus.length} rows but ${fer2013Csv} has ${kaggle.length}: the files are joined row by row`,
     );
   const rows: FerRow[] = [];
-  const pixels: number[][] = [];
+  const pixels: Uint8Array[] = [];
   kaggle.forEach((k, i) => {
     const p = plus[i] as Record<string, string>;
     const where = `${fer2013Csv}:${i + 2} / ${ferplusCsv}:${i + 2}`;
@@ -156,16 +152,7 @@ export async function readFerCsvPair(fer2013Csv: string, ferplusCsv: string): Pr
         `Usage differs ('${k.Usage}' vs '${p.Usage}'): the files are not the same row order`,
       );
     if (!p['Image name']) return;
-    const values = (k.pixels ?? '').split(/\s+/).map(Number);
-    if (
-      values.length !== FER_SIDE * FER_SIDE ||
-      values.some((v) => !Number.isInteger(v) || v < 0 || v > 255)
-    )
-      throw new DatasetError(
-        `${fer2013Csv}:${i + 2}`,
-        `'pixels' must be 2304 integers 0..255 (48×48), got ${values.length} values`,
-      );
-    pixels.push(values);
+    pixels.push(parseFer2013Pixels(k.pixels, `${fer2013Csv}:${i + 2}`));
     rows.push({
       row: i,
       usage: parseUsage(k.Usage, where),
@@ -187,19 +174,8 @@ export async function readFer(paths: readonly string[]): Promise<FerData> {
   );
 }
 
-/** FER+ vote column → Aff-Wild2 index; contempt, unknown and NF have none. */
-const VOTE_TO_CLASS: readonly (number | null)[] = FERPLUS_VOTE_COLUMNS.map((c) => {
-  const names: Record<string, number> = {
-    neutral: LABEL_MAPS.fer2013[6],
-    happiness: LABEL_MAPS.fer2013[3],
-    surprise: LABEL_MAPS.fer2013[5],
-    sadness: LABEL_MAPS.fer2013[4],
-    anger: LABEL_MAPS.fer2013[0],
-    disgust: LABEL_MAPS.fer2013[1],
-    fear: LABEL_MAPS.fer2013[2],
-  };
-  return names[c] ?? null;
-});
+/** FER+ vote column → Aff-Wild2 index (the label table); contempt, unknown and NF have none. */
+const VOTE_TO_CLASS: readonly (number | null)[] = LABEL_MAPS.ferplus;
 
 /**
  * The FER+ majority: the class with strictly the most votes of all ten columns; null where that

@@ -70,6 +70,17 @@ export async function readAffectNet(
   return { samples, dropped };
 }
 
+/** fer2013.csv's `pixels` cell: 2304 space-separated integers 0..255 (48×48 grey). */
+export function parseFer2013Pixels(cell: string | undefined, where: string): Uint8Array {
+  const values = (cell ?? '').trim().split(/\s+/).map(Number);
+  if (values.length !== 48 * 48 || values.some((v) => !Number.isInteger(v) || v < 0 || v > 255))
+    throw new DatasetError(
+      where,
+      `'pixels' must be 2304 integers 0..255 (48×48), got ${values.length} values`,
+    );
+  return Uint8Array.from(values);
+}
+
 export async function readFer2013(csvFile: string): Promise<ReadReport> {
   const rows = parse(await readFile(csvFile, 'utf8'), {
     columns: true,
@@ -78,13 +89,7 @@ export async function readFer2013(csvFile: string): Promise<ReadReport> {
   const samples = rows.map((r, i) => {
     const where = `${csvFile}:${i + 2}`;
     const label = mapLabel('fer2013', Number(r.emotion ?? NaN), where) as number;
-    const values = (r.pixels ?? '').trim().split(/\s+/).map(Number);
-    if (values.length !== 48 * 48 || values.some((v) => !Number.isInteger(v) || v < 0 || v > 255))
-      throw new DatasetError(
-        where,
-        `'pixels' must be 2304 integers 0..255 (48×48), got ${values.length} values`,
-      );
-    return { pixels: Uint8Array.from(values), label, split: r.Usage ?? 'Training' };
+    return { pixels: parseFer2013Pixels(r.pixels, where), label, split: r.Usage ?? 'Training' };
   });
   return { samples, dropped: 0 };
 }

@@ -44,6 +44,19 @@ export const LABEL_MAPS = {
     idx('Surprise'),
     idx('Neutral'),
   ],
+  /** FER+ vote columns in its files' order: neutral … fear, then contempt, unknown, NF (no class). */
+  ferplus: [
+    idx('Neutral'),
+    idx('Happiness'),
+    idx('Surprise'),
+    idx('Sadness'),
+    idx('Anger'),
+    idx('Disgust'),
+    idx('Fear'),
+    null,
+    null,
+    null,
+  ],
 } as const satisfies Record<string, readonly (number | null)[]>;
 
 export type LabelSet = keyof typeof LABEL_MAPS;
