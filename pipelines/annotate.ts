@@ -1,5 +1,5 @@
 /**
- * Offline annotation: the live pipeline's stages (pipelines/live.ts) run losslessly over whole
+ * Offline annotation: the same per-source analysis as live (analyseSource) run losslessly over whole
  * videos — every frame, in order — then offline (centred) smoothing over each track, and per video
  * a directory of outputs committed atomically:
  *
@@ -13,9 +13,12 @@
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { LivePipeline } from './live.ts';
+import { lastValueFrom, map, tap } from 'rxjs';
 import { DEFAULT_BUNDLE } from './serve.ts';
 import { DetectorWorker, type DetectorWorkerOptions } from '../src/stream/detector-worker.ts';
+import { frameSource } from '../src/stream/frame-source.ts';
+import { analyseSource } from '../src/stream/analyse-source.ts';
+import { BatchingClassifier, type FrameDetector } from '../src/stream/operators.ts';
 import { ExpressionAnalyzer, type InferenceEngine } from '../src/models/analyzer.ts';
 import { decodeFrames } from '../src/video/decode.ts';
 import { probeVideo } from '../src/video/probe.ts';
@@ -71,12 +74,14 @@ export interface AnalyserOptions {
   crops?: boolean;
 }
 
-/** One analyser (model, detection worker, pipeline) shared by every video of a run. */
+/**
+ * One analyser (model, detection worker, batching classifier) shared by every video of a run; each
+ * video is its own analyseSource subscription, so a failing video fails alone.
+ */
 export class VideoAnalyser {
-  private current: LivePipeline;
-  /** Set when a stage failed: the chain has ended and is rebuilt before the next video. */
-  private broken: Error | undefined;
-  private rebuilding: Promise<void> | undefined;
+  private readonly classifier: BatchingClassifier;
+  /** Set while a dead detection worker is being replaced. */
+  private respawn: Promise<void> | undefined;
 
   private constructor(
     private readonly analyzer: ExpressionAnalyzer,
@@ -84,7 +89,7 @@ export class VideoAnalyser {
     private readonly workerOptions: DetectorWorkerOptions | undefined,
     readonly smoothing: SmoothingChoice,
   ) {
-    this.current = this.build();
+    this.classifier = new BatchingClassifier(analyzer);
   }
 
   static async create(o: AnalyserOptions = {}): Promise<VideoAnalyser> {
@@ -107,44 +112,16 @@ export class VideoAnalyser {
     );
   }
 
-  /** The pipeline the next video goes through. */
-  get pipeline(): LivePipeline {
-    return this.current;
-  }
-
-  private build(): LivePipeline {
-    const pipeline = new LivePipeline({
-      classifier: this.analyzer,
-      detector: this.worker ?? wholeImageDetector,
-      smoothing: this.smoothing.causal,
-    });
-    pipeline.events$.subscribe({
-      error: (err: Error) => {
-        if (this.current === pipeline) this.broken = err;
-      },
-    });
-    return pipeline;
-  }
-
-  /**
-   * The stages form one chain shared by every video of a run, and a stage that throws ends it
-   * (for the videos in it at that moment, which fail with the error). Later videos get a fresh
-   * chain — and a fresh detection worker if the old one died.
-   */
-  private async ready(): Promise<void> {
-    while (this.broken) {
-      this.rebuilding ??= (async () => {
-        const old = this.current;
-        await old.stop();
-        if (this.worker?.dead && this.workerOptions) {
-          await this.worker.close();
-          this.worker = await DetectorWorker.create(this.workerOptions);
-        }
-        this.broken = undefined;
-        this.current = this.build();
-      })().finally(() => (this.rebuilding = undefined));
-      await this.rebuilding;
+  /** A video that killed the detection worker fails; the next one gets a fresh worker. */
+  private async detector(): Promise<FrameDetector> {
+    if (this.worker?.dead && this.workerOptions) {
+      this.respawn ??= (async () => {
+        await this.worker?.close();
+        this.worker = await DetectorWorker.create(this.workerOptions as DetectorWorkerOptions);
+      })().finally(() => (this.respawn = undefined));
+      await this.respawn;
     }
+    return this.worker ?? wholeImageDetector;
   }
 
   get classes(): string[] {
@@ -155,51 +132,38 @@ export class VideoAnalyser {
     return this.analyzer.manifest.name;
   }
 
-  /** Every frame of `frames` through the pipeline, in order; rejects if the source fails. */
+  /** Every frame of `frames`, analysed in order; rejects if the source fails. */
   async analyse(
     id: string,
     input: string,
     frames: AsyncIterable<Frame>,
     onFrame?: (done: number) => void,
   ): Promise<VideoAnalysis> {
-    await this.ready();
-    const pipeline = this.current;
-    return new Promise((resolve, reject) => {
-      const records: FrameRecord[] = [];
-      let failure: string | undefined;
-      let size = { width: 0, height: 0 };
-      const sub = pipeline.events$.subscribe({
-        next: (e) => {
-          if (e.type === 'frame' && e.result.frame.sourceId === id) {
-            size = { width: e.result.frame.width, height: e.result.frame.height };
-            records.push(toRecord(e.result));
-            onFrame?.(records.length);
-          } else if (e.type === 'error' && e.source === id) failure = e.message;
-          else if (e.type === 'end' && e.source === id) {
-            sub.unsubscribe();
-            pipeline.forget(id);
-            if (failure) return reject(new Error(failure));
-            if (records.length === 0) return reject(new Error(`${input}: no frames`));
-            let video: VideoAnalysis = {
-              id,
-              input,
-              ...size,
-              classes: this.classes,
-              frames: records,
-            };
-            if (this.smoothing.offline) video = smoothOffline(video, this.smoothing.offline);
-            resolve(video);
-          }
-        },
-        error: (err: Error) => reject(err),
-      });
-      pipeline.addSource(id, frames, { policy: 'pull' });
-    });
+    const detector = await this.detector();
+    const records: FrameRecord[] = [];
+    let size = { width: 0, height: 0 };
+    const source = frameSource(frames, { policy: 'pull', credits: 2 });
+    await lastValueFrom(
+      source.frames$.pipe(
+        map((frame) => ({ frame, receivedAt: Date.now(), dropped: 0 })),
+        analyseSource({ detector, classifier: this.classifier, smoothing: this.smoothing.causal }),
+        tap((result) => {
+          source.ack();
+          size = { width: result.frame.width, height: result.frame.height };
+          records.push(toRecord(result));
+          onFrame?.(records.length);
+        }),
+      ),
+      { defaultValue: undefined },
+    );
+    if (records.length === 0) throw new Error(`${input}: no frames`);
+    let video: VideoAnalysis = { id, input, ...size, classes: this.classes, frames: records };
+    if (this.smoothing.offline) video = smoothOffline(video, this.smoothing.offline);
+    return video;
   }
 
   async close(): Promise<void> {
-    await this.rebuilding;
-    await this.current.stop();
+    await this.respawn;
     await this.worker?.close();
     await this.analyzer.dispose();
   }

@@ -1,47 +1,41 @@
 /**
- * The realtime pipeline: decoded or pushed frames from any number of sources, analysed by one
- * shared chain of stages and emitted as events, in order per source.
+ * The realtime pipeline: any number of sources, each analysed on its own (analyseSource: detect →
+ * track → crop → classify → smooth, state per source) over shared services — one detector and one
+ * BatchingClassifier that merges every source's faces into batches — and emitted as events, in
+ * order per source.
  *
- *   sources (frameSource: 'pull' or latest-wins) ─┐
- *                                                 ├→ detectFaces → trackFaces → cropFaces
- *   pushed frames (channel, latest-wins) ─────────┘   → batchFrames → classifyBatches → smoothFaces
+ *   source A (frameSource: 'pull' or latest-wins) → analyseSource ─┐
+ *   source B …                                   → analyseSource ─┼→ events$
+ *   pushed frames (channel, latest-wins)         → analyseSource ─┘
  *
  * Backpressure: each source has `credits` frames in flight at most (frameSource); a frame's credit
- * is returned when its result leaves the chain. A live source (camera, realtime file, client
- * pushes) that outpaces the chain drops its oldest waiting frame — latest wins — and counts it.
+ * is returned when its result leaves. A live source (camera, realtime file, client pushes) that
+ * outpaces the analysis drops its oldest waiting frame — latest wins — and counts it.
+ * Fault isolation: an error in one source (decoder, detector, tracker) ends that source with an
+ * `error` and an `end` event; the other sources and events$ carry on.
  */
-import { Subject, type Observable, type Subscription } from 'rxjs';
+import { Subject, map, takeUntil, type Observable, type Subscription } from 'rxjs';
 import { frameSource, type SourcePolicy } from '../src/stream/frame-source.ts';
+import { analyseSource } from '../src/stream/analyse-source.ts';
 import {
-  batchFrames,
-  classifyBatches,
-  cropFaces,
-  detectFaces,
-  trackFaces,
+  BatchingClassifier,
   type BatchOptions,
   type CropClassifier,
   type FrameDetector,
 } from '../src/stream/operators.ts';
-import { smoothFaces, DEFAULT_SMOOTHING, type CausalSmoothing } from '../src/stream/smooth.ts';
+import { DEFAULT_SMOOTHING, type CausalSmoothing } from '../src/stream/smooth.ts';
 import { SourceCounter, type SourceStats } from '../src/stream/stats.ts';
 import { channel, type Channel } from '../src/stream/channel.ts';
-import type { AnalysedFrame, FrameJob } from '../src/stream/types.ts';
+import type { AnalysedFrame } from '../src/stream/types.ts';
 import type { TrackerOptions } from '../src/faces/tracker.ts';
 import type { Frame } from '../src/video/decode.ts';
+import type { AnalysisEvent } from '../src/server/analysis-service.ts';
 
-export type PipelineEvent =
-  | { type: 'frame'; result: AnalysedFrame }
-  | {
-      type: 'end';
-      source: string;
-      frames: number;
-      dropped: number;
-      reason: 'eof' | 'error' | 'closed';
-    }
-  | { type: 'error'; source: string; message: string };
+export type PipelineEvent = AnalysisEvent;
 
 export interface LivePipelineOptions {
-  classifier: CropClassifier & { readonly classes: readonly string[] };
+  /** A model (wrapped in a BatchingClassifier with `batch`), or a BatchingClassifier to share. */
+  classifier: CropClassifier;
   detector: FrameDetector;
   smoothing?: CausalSmoothing;
   batch?: BatchOptions;
@@ -60,50 +54,32 @@ interface SourceEntry {
   counter: SourceCounter;
   ack: () => void;
   dropped: () => number;
+  close: Subject<void>;
   sub?: Subscription;
-  inputDone: boolean;
   reason: 'eof' | 'error' | 'closed';
 }
 
 export class LivePipeline {
-  private readonly input = new Subject<FrameJob>();
   private readonly out = new Subject<PipelineEvent>();
   private readonly sources = new Map<string, SourceEntry>();
-  private readonly chain: Subscription;
   private readonly now: () => number;
   private readonly credits: number;
+  /** The classifier every source shares. */
+  readonly classifier: BatchingClassifier;
   /** Every event: frame results in order per source, `end` after a source's last result. */
   readonly events$: Observable<PipelineEvent> = this.out.asObservable();
 
   constructor(readonly options: LivePipelineOptions) {
     this.now = options.now ?? Date.now;
     this.credits = options.credits ?? 2;
-    const { classifier } = options;
-    this.chain = this.input
-      .pipe(
-        detectFaces(options.detector),
-        trackFaces(options.tracker),
-        cropFaces(classifier.cropInputs),
-        batchFrames(options.batch),
-        classifyBatches(classifier, this.now),
-        smoothFaces(classifier.classes, options.smoothing ?? DEFAULT_SMOOTHING),
-      )
-      .subscribe({
-        next: (result) => this.done(result),
-        error: (err: Error) => {
-          // A stage failed (e.g. the detection worker died): every source ends with that error.
-          for (const [id, s] of this.sources) {
-            s.sub?.unsubscribe();
-            this.out.next({ type: 'error', source: id, message: err.message });
-            this.finish(id, 'error');
-          }
-          this.out.error(err);
-        },
-      });
+    this.classifier =
+      options.classifier instanceof BatchingClassifier
+        ? options.classifier
+        : new BatchingClassifier(options.classifier, options.batch);
   }
 
   get classes(): readonly string[] {
-    return this.options.classifier.classes;
+    return this.classifier.classes;
   }
 
   /** Adds a source of decoded frames (decodeFrames). Its id is `frames[i].sourceId`. */
@@ -122,23 +98,36 @@ export class LivePipeline {
       counter: new SourceCounter(id),
       ack: fs.ack,
       dropped: fs.dropped,
-      inputDone: false,
+      close: new Subject<void>(),
       reason: 'eof',
     };
     this.sources.set(id, entry);
-    entry.sub = fs.frames$.subscribe({
-      next: ({ frame, at }) => {
-        entry.counter.framesIn++;
-        entry.counter.framesDropped = fs.dropped();
-        this.input.next({ frame, receivedAt: at, dropped: fs.dropped() });
-      },
-      error: (err: Error) => {
-        this.out.next({ type: 'error', source: id, message: err.message });
-        entry.reason = 'error';
-        this.inputEnded(id);
-      },
-      complete: () => this.inputEnded(id),
-    });
+    entry.sub = fs.frames$
+      .pipe(
+        // Closing stops the input; frames already being analysed still come out.
+        takeUntil(entry.close),
+        map(({ frame, at }) => {
+          entry.counter.framesIn++;
+          entry.counter.framesDropped = fs.dropped();
+          return { frame, receivedAt: at, dropped: fs.dropped() };
+        }),
+        analyseSource({
+          detector: this.options.detector,
+          classifier: this.classifier,
+          smoothing: this.options.smoothing ?? DEFAULT_SMOOTHING,
+          ...(this.options.tracker && { tracker: this.options.tracker }),
+          now,
+        }),
+      )
+      .subscribe({
+        next: (result) => this.done(entry, result),
+        error: (err: Error) => {
+          this.out.next({ type: 'error', source: id, message: err.message });
+          entry.reason = 'error';
+          this.finish(id);
+        },
+        complete: () => this.finish(id),
+      });
   }
 
   /**
@@ -154,13 +143,13 @@ export class LivePipeline {
     return ch;
   }
 
-  /** Stops reading a source; frames already in the chain still come out, then `end` (closed). */
+  /** Stops reading a source; frames already in analysis still come out, then `end` (closed). */
   closeSource(id: string): void {
     const entry = this.sources.get(id);
-    if (!entry || entry.inputDone) return;
+    if (!entry || entry.counter.ended || entry.close.closed) return;
     entry.reason = 'closed';
-    entry.sub?.unsubscribe();
-    this.inputEnded(id);
+    entry.close.next();
+    entry.close.complete();
   }
 
   stats(): SourceStats[] {
@@ -176,34 +165,25 @@ export class LivePipeline {
   }
 
   async stop(): Promise<void> {
-    for (const id of this.sources.keys()) this.closeSource(id);
-    this.chain.unsubscribe();
+    for (const [id, entry] of this.sources) {
+      if (!entry.counter.ended) entry.reason = 'closed';
+      entry.sub?.unsubscribe();
+      this.finish(id);
+    }
     this.out.complete();
   }
 
-  private done(result: AnalysedFrame): void {
-    const entry = this.sources.get(result.frame.sourceId);
-    if (entry) {
-      entry.counter.analysed(
-        result.analysedAt,
-        result.analysedAt - result.receivedAt,
-        result.faces.length,
-      );
-      entry.ack();
-    }
+  private done(entry: SourceEntry, result: AnalysedFrame): void {
+    entry.counter.analysed(
+      result.analysedAt,
+      result.analysedAt - result.receivedAt,
+      result.faces.length,
+    );
+    entry.ack();
     this.out.next({ type: 'frame', result });
-    if (entry?.inputDone && entry.counter.framesAnalysed >= entry.counter.framesIn)
-      this.finish(result.frame.sourceId, entry.reason);
   }
 
-  private inputEnded(id: string): void {
-    const entry = this.sources.get(id);
-    if (!entry) return;
-    entry.inputDone = true;
-    if (entry.counter.framesAnalysed >= entry.counter.framesIn) this.finish(id, entry.reason);
-  }
-
-  private finish(id: string, reason: SourceEntry['reason']): void {
+  private finish(id: string): void {
     const entry = this.sources.get(id);
     if (!entry || entry.counter.ended) return;
     entry.counter.ended = true;
@@ -213,7 +193,7 @@ export class LivePipeline {
       source: id,
       frames: entry.counter.framesAnalysed,
       dropped: entry.counter.framesDropped,
-      reason,
+      reason: entry.reason,
     });
   }
 

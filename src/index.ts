@@ -118,9 +118,11 @@ export {
   detectFaces,
   trackFaces,
   cropFaces,
-  batchFrames,
-  classifyBatches,
+  classifyFaces,
+  BatchingClassifier,
 } from './stream/operators.ts';
+export { analyseSource } from './stream/analyse-source.ts';
+export type { SourceAnalysis } from './stream/analyse-source.ts';
 export type { BatchOptions, CropClassifier, FrameDetector } from './stream/operators.ts';
 export { smoothFaces, TrackSmoother, parseCausalSmoothing } from './stream/smooth.ts';
 export type { CausalSmoothing } from './stream/smooth.ts';

@@ -237,7 +237,7 @@ describe('cctfer annotate', { timeout: 240_000 }, () => {
     assert.ok(faces.filter((f) => f.faces[0]?.smoothedLabel === 'Happiness').length >= written - 2);
   });
 
-  it('a stage that throws fails that video only: the next video gets a fresh chain', async () => {
+  it('a stage that throws fails that video only: the next video is analysed', async () => {
     const analyser = await VideoAnalyser.create();
     try {
       // A frame whose pixel buffer is far too small for its size makes face detection throw.
@@ -255,10 +255,8 @@ describe('cctfer annotate', { timeout: 240_000 }, () => {
         analyser.analyse('broken', 'broken.mp4', broken()),
         /detect|pixel|size|buffer|bytes/i,
       );
-      const first = analyser.pipeline;
       const file = fixture('zoom.mp4');
       const ok = await analyser.analyse('zoom', file, decodeFrames(file, { sourceId: 'zoom' }));
-      assert.notEqual(analyser.pipeline, first, 'the failed chain was replaced');
       assert.equal(ok.frames.length, 75);
     } finally {
       await analyser.close();

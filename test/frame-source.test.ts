@@ -55,6 +55,23 @@ describe('frameSource', () => {
     sub.unsubscribe();
   });
 
+  it("'drop-oldest': a source that fails while every credit is held errors the subscription", async () => {
+    // A decoder crash while the analysis held the credits once surfaced as an unhandled rejection
+    // that ended the process.
+    async function* crashing() {
+      yield 0;
+      yield 1;
+      throw new Error('decoder crashed');
+    }
+    const src = frameSource(crashing(), { policy: 'drop-oldest', credits: 1 });
+    const got: number[] = [];
+    const error = await new Promise<Error>((resolve) =>
+      src.frames$.subscribe({ next: (v) => got.push(v), error: resolve }),
+    );
+    assert.match(error.message, /decoder crashed/);
+    assert.deepEqual(got, [0], 'no ack was given: one frame delivered');
+  });
+
   it("'drop-oldest': a slow consumer gets the latest frames, drops are counted, latency stays bounded", async () => {
     const pulled: number[] = [];
     const src = frameSource(ticking(40, 2, pulled), {

@@ -1,53 +1,29 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestScheduler } from 'rxjs/testing';
-import { firstValueFrom, from, toArray } from 'rxjs';
-import { batchFrames, classifyBatches, cropFaces, trackFaces } from '../src/stream/operators.ts';
+import {
+  Subject,
+  VirtualTimeScheduler,
+  firstValueFrom,
+  from,
+  lastValueFrom,
+  tap,
+  toArray,
+} from 'rxjs';
+import {
+  BatchingClassifier,
+  classifyFaces,
+  cropFaces,
+  trackFaces,
+} from '../src/stream/operators.ts';
+import { analyseSource } from '../src/stream/analyse-source.ts';
 import { TrackSmoother } from '../src/stream/smooth.ts';
 import { smoothCentred } from '../src/stream/smooth-offline.ts';
 import { channel } from '../src/stream/channel.ts';
 import { SourceCounter, quantile } from '../src/stream/stats.ts';
-import type { CropBatch, CropPrediction } from '../src/models/analyzer.ts';
-import type { CropMode } from '../src/models/preprocess.ts';
+import type { CropBatch, CropPrediction } from '../src/models/crop-types.ts';
+import type { CropMode } from '../src/models/crop-modes.ts';
 import type { Frame } from '../src/video/decode.ts';
-
-const faces = (n: number) => Array.from({ length: n }, () => ({}));
-
-describe('batchFrames (marble tests)', () => {
-  const scheduler = () => new TestScheduler((a, b) => assert.deepEqual(a, b));
-
-  it('emits when the face count reaches maxFaces', () => {
-    scheduler().run(({ cold, expectObservable }) => {
-      const values = { a: { faces: faces(2) }, b: { faces: faces(2) }, c: { faces: faces(1) } };
-      const src = cold('a-b-c|', values);
-      expectObservable(src.pipe(batchFrames({ maxFaces: 4, maxWaitMs: 100 }))).toBe('--x--(y|)', {
-        x: [values.a, values.b],
-        y: [values.c],
-      });
-    });
-  });
-
-  it('emits a partial batch after maxWaitMs from its first frame', () => {
-    scheduler().run(({ cold, expectObservable }) => {
-      const values = { a: { faces: faces(1) }, b: { faces: faces(1) }, c: { faces: faces(1) } };
-      const src = cold('a 3ms b 10ms c 9ms |', values);
-      expectObservable(src.pipe(batchFrames({ maxFaces: 32, maxWaitMs: 5 }))).toBe(
-        '5ms x 14ms y 4ms |',
-        { x: [values.a, values.b], y: [values.c] },
-      );
-    });
-  });
-
-  it('passes a faceless frame at once when nothing is waiting', () => {
-    scheduler().run(({ cold, expectObservable }) => {
-      const values = { e: { faces: faces(0) }, a: { faces: faces(1) } };
-      expectObservable(cold('e-a-e|', values).pipe(batchFrames({ maxWaitMs: 3 }))).toBe(
-        'x----(y|)',
-        { x: [values.e], y: [values.a, values.e] },
-      );
-    });
-  });
-});
 
 function frame(sourceId: string, index: number, pts: number): Frame {
   return {
@@ -65,89 +41,133 @@ const det = (x: number) => ({
   keypoints: [] as [number, number][],
 });
 
-describe('trackFaces, cropFaces, classifyBatches', () => {
-  it('keeps one tracker per source and splits batched predictions back per frame', async () => {
-    const jobs = [
-      { frame: frame('a', 0, 0), receivedAt: 0, dropped: 0, detections: [det(5), det(40)] },
-      { frame: frame('b', 0, 0), receivedAt: 0, dropped: 0, detections: [det(30)] },
-      { frame: frame('a', 1, 0.04), receivedAt: 0, dropped: 0, detections: [det(41), det(6)] },
-      { frame: frame('b', 1, 0.04), receivedAt: 0, dropped: 0, detections: [] },
-    ];
-    const seen: number[] = [];
-    const classifier = {
-      cropInputs: [{ mode: 'box' as CropMode, size: 8 }],
-      async classify(crops: Partial<Record<CropMode, CropBatch>>): Promise<CropPrediction[]> {
-        const b = crops.box as CropBatch;
-        seen.push(b.count);
-        assert.equal(b.data.length, b.count * 8 * 8 * 3);
-        // Label each face by its crop's mean brightness so the split can be checked.
-        return Array.from({ length: b.count }, (_, i) => ({
-          probs: [1, 0],
-          labelIndex: 0,
-          label: `face${i}`,
-          consensus: 1,
-          memberProbs: [[1, 0]],
-        }));
-      },
-    };
-    const out = await firstValueFrom(
-      from(jobs).pipe(
-        trackFaces(),
-        cropFaces(classifier.cropInputs),
-        batchFrames({ maxFaces: 3, maxWaitMs: 0 }),
-        classifyBatches(classifier, () => 99),
-        toArray(),
-      ),
+function fakeClassifier(opts: { fail?: (count: number) => boolean } = {}) {
+  const calls: number[] = [];
+  return {
+    calls,
+    cropInputs: [{ mode: 'box' as CropMode, size: 8 }],
+    classes: ['Neutral', 'Happiness'],
+    async classify(crops: Partial<Record<CropMode, CropBatch>>): Promise<CropPrediction[]> {
+      const b = crops.box as CropBatch;
+      calls.push(b.count);
+      assert.equal(b.data.length, b.count * 8 * 8 * 3);
+      if (opts.fail?.(b.count)) throw new Error('inference failed');
+      // Each face is labelled by its crop's first value, so a wrong split would show.
+      return Array.from({ length: b.count }, (_, i) => ({
+        probs: [0.25, 0.75],
+        labelIndex: 1,
+        label: `v${b.data[i * 8 * 8 * 3]}`,
+        consensus: 1,
+        memberProbs: [[0.25, 0.75]],
+      }));
+    },
+  };
+}
+const boxes = (count: number, value: number): Partial<Record<CropMode, CropBatch>> => ({
+  box: { data: new Float32Array(count * 8 * 8 * 3).fill(value), count },
+});
+
+describe('BatchingClassifier', () => {
+  it('merges concurrent calls into one inference and gives each caller its own faces', async () => {
+    const inner = fakeClassifier();
+    const c = new BatchingClassifier(inner, { maxFaces: 4, maxWaitMs: 1000 });
+    const [a, b] = await Promise.all([c.classify(boxes(2, 1)), c.classify(boxes(2, 2))]);
+    assert.deepEqual(inner.calls, [4]);
+    assert.deepEqual(
+      a.map((p) => p.label),
+      ['v1', 'v1'],
     );
     assert.deepEqual(
-      out.map((f) => [f.frame.sourceId, f.frame.index, f.faces.map((x) => x.id)]),
-      [
-        ['a', 0, [1, 2]],
-        ['b', 0, [1]],
-        ['a', 1, [2, 1]],
-        ['b', 1, []],
-      ],
-    );
-    assert.ok(out.every((f) => f.analysedAt === 99 && !('crops' in f)));
-    assert.equal(
-      seen.reduce((s, n) => s + n, 0),
-      5,
+      b.map((p) => p.label),
+      ['v2', 'v2'],
     );
   });
 
-  it('a faceless frame that joins a waiting batch is passed through (it has no crops)', async () => {
-    // Under load a frame whose faces were lost (two faces crossing) lands in a batch that is
-    // still waiting; its missing crops once ended the whole chain.
-    const jobs = [
-      { frame: frame('a', 0, 0), receivedAt: 0, dropped: 0, detections: [det(5)] },
-      { frame: frame('a', 1, 0.04), receivedAt: 0, dropped: 0, detections: [] },
-      { frame: frame('a', 2, 0.08), receivedAt: 0, dropped: 0, detections: [det(6)] },
-    ];
-    const counts: number[] = [];
-    const classifier = {
-      cropInputs: [{ mode: 'box' as CropMode, size: 8 }],
-      async classify(crops: Partial<Record<CropMode, CropBatch>>): Promise<CropPrediction[]> {
-        const b = crops.box as CropBatch;
-        counts.push(b.count);
-        return Array.from({ length: b.count }, () => ({
-          probs: [0, 1],
-          labelIndex: 1,
-          label: 'x',
-          consensus: 1,
-          memberProbs: [[0, 1]],
-        }));
-      },
-    };
+  it('runs a partial batch once its first call has waited maxWaitMs', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const inner = fakeClassifier();
+    const c = new BatchingClassifier(inner, { maxFaces: 32, maxWaitMs: 5, scheduler });
+    const p = c.classify(boxes(1, 3));
+    await Promise.resolve();
+    assert.deepEqual(inner.calls, [], 'nothing runs before the wait is over');
+    scheduler.flush();
+    assert.deepEqual(
+      (await p).map((x) => x.label),
+      ['v3'],
+    );
+    assert.deepEqual(inner.calls, [1]);
+  });
+
+  it('calls that arrive during an inference form the next batch', async () => {
+    const inner = fakeClassifier();
+    const c = new BatchingClassifier(inner, { maxFaces: 2, maxWaitMs: 0 });
+    const first = c.classify(boxes(2, 1));
+    const rest = [c.classify(boxes(1, 2)), c.classify(boxes(1, 3))];
+    await Promise.all([first, ...rest]);
+    assert.deepEqual(inner.calls, [2, 2]);
+  });
+
+  it('a failed inference rejects only the calls in that batch', async () => {
+    const inner = fakeClassifier({ fail: (n) => n === 3 });
+    const c = new BatchingClassifier(inner, { maxFaces: 3, maxWaitMs: 1000 });
+    const bad = [c.classify(boxes(1, 1)), c.classify(boxes(2, 1))];
+    for (const p of bad) await assert.rejects(p, /inference failed/);
+    assert.deepEqual((await c.classify(boxes(4, 5))).length, 4);
+  });
+
+  it('answers an empty call without inference and refuses mismatched crops', async () => {
+    const inner = fakeClassifier();
+    const c = new BatchingClassifier(inner);
+    assert.deepEqual(await c.classify(boxes(0, 0)), []);
+    assert.deepEqual(inner.calls, []);
+    assert.throws(() => c.classify({}), /no 'box' crops/);
+  });
+});
+
+const job = (sourceId: string, index: number, detections: ReturnType<typeof det>[]) => ({
+  frame: frame(sourceId, index, index * 0.04),
+  receivedAt: 0,
+  dropped: 0,
+  detections,
+});
+
+describe('trackFaces, cropFaces, classifyFaces', () => {
+  it('keeps one tracker per subscription: two sources never share track ids', async () => {
+    const classifier = new BatchingClassifier(fakeClassifier(), { maxWaitMs: 0 });
+    const run = (id: string, x: number) =>
+      firstValueFrom(
+        from([job(id, 0, [det(x), det(x + 35)]), job(id, 1, [det(x + 36), det(x + 1)])]).pipe(
+          trackFaces(),
+          cropFaces(classifier.cropInputs),
+          classifyFaces(classifier, () => 99),
+          toArray(),
+        ),
+      );
+    const [a, b] = await Promise.all([run('a', 5), run('b', 5)]);
+    for (const out of [a, b]) {
+      assert.deepEqual(
+        out.map((f) => f.faces.map((x) => x.id)),
+        [
+          [1, 2],
+          [2, 1],
+        ],
+      );
+      assert.ok(out.every((f) => f.analysedAt === 99 && !('crops' in f)));
+    }
+  });
+
+  it('a faceless frame passes without inference', async () => {
+    const inner = fakeClassifier();
+    const classifier = new BatchingClassifier(inner, { maxWaitMs: 0 });
     const out = await firstValueFrom(
-      from(jobs).pipe(
+      from([job('a', 0, [det(5)]), job('a', 1, []), job('a', 2, [det(6)])]).pipe(
         trackFaces(),
         cropFaces(classifier.cropInputs),
-        batchFrames({ maxFaces: 10, maxWaitMs: 1000 }),
-        classifyBatches(classifier),
+        classifyFaces(classifier),
         toArray(),
       ),
     );
-    assert.deepEqual(counts, [2], 'one batch of both faces');
+    assert.deepEqual(inner.calls, [1, 1]);
     assert.deepEqual(
       out.map((f) => [f.frame.index, f.faces.length]),
       [
@@ -156,6 +176,108 @@ describe('trackFaces, cropFaces, classifyBatches', () => {
         [2, 1],
       ],
     );
+  });
+});
+
+describe('analyseSource', () => {
+  const frames = (id: string, n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      frame: frame(id, i, i * 0.04),
+      receivedAt: 0,
+      dropped: 0,
+    }));
+  const detector = (failAt?: number) => ({
+    detect: (f: Frame) => {
+      if (f.index === failAt) throw new Error(`detector exploded at ${f.index}`);
+      return [det(10)];
+    },
+  });
+
+  it('an empty source completes with no results and no inference', async () => {
+    const inner = fakeClassifier();
+    const classifier = new BatchingClassifier(inner, { maxWaitMs: 0 });
+    const out = await lastValueFrom(
+      from([] as ReturnType<typeof frames>).pipe(
+        analyseSource({ detector: detector(), classifier }),
+        toArray(),
+      ),
+    );
+    assert.deepEqual(out, []);
+    assert.deepEqual(inner.calls, []);
+  });
+
+  it('an error ends that source only: another source on the same classifier carries on', async () => {
+    const classifier = new BatchingClassifier(fakeClassifier(), { maxWaitMs: 0 });
+    const seen: number[] = [];
+    const broken = lastValueFrom(
+      from(frames('bad', 5)).pipe(
+        analyseSource({ detector: detector(2), classifier }),
+        tap((r) => seen.push(r.frame.index)),
+      ),
+    );
+    const healthy = lastValueFrom(
+      from(frames('good', 5)).pipe(analyseSource({ detector: detector(), classifier }), toArray()),
+    );
+    await assert.rejects(broken, /detector exploded at 2/);
+    // Frames before the failing one may still be in analysis when it fails: a prefix comes out.
+    assert.deepEqual(seen, [0, 1].slice(0, seen.length));
+    const good = await healthy;
+    assert.equal(good.length, 5);
+    assert.ok(good.every((r) => r.faces.length === 1 && r.faces[0]?.smoothedLabel === 'Happiness'));
+  });
+
+  it('unsubscribing stops the source: no frames are detected after it', async () => {
+    const classifier = new BatchingClassifier(fakeClassifier(), { maxWaitMs: 0 });
+    const detected: number[] = [];
+    const input = new Subject<ReturnType<typeof frames>[number]>();
+    const all = frames('s', 4);
+    const sub = input
+      .pipe(
+        analyseSource({
+          detector: { detect: (f: Frame) => (detected.push(f.index), [det(10)]) },
+          classifier,
+        }),
+      )
+      .subscribe();
+    input.next(all[0]!);
+    input.next(all[1]!);
+    sub.unsubscribe();
+    input.next(all[2]!);
+    input.next(all[3]!);
+    assert.deepEqual(detected, [0], 'frame 1 waits behind frame 0 and is dropped on unsubscribe');
+    assert.equal(input.observed, false);
+  });
+
+  it('smoothing state is per subscription: a second run starts from its own first frame', async () => {
+    let k = 0;
+    const alternating = {
+      ...fakeClassifier(),
+      async classify(crops: Partial<Record<CropMode, CropBatch>>) {
+        const n = (crops.box as CropBatch).count;
+        return Array.from({ length: n }, () => {
+          const probs = k++ % 2 === 0 ? [1, 0] : [0, 1];
+          return {
+            probs,
+            labelIndex: probs.indexOf(1),
+            label: '',
+            consensus: 1,
+            memberProbs: [probs],
+          };
+        });
+      },
+    };
+    const classifier = new BatchingClassifier(alternating, { maxWaitMs: 0 });
+    const op = analyseSource({
+      detector: detector(),
+      classifier,
+      smoothing: { method: 'ema', halfLifeMs: 1000 },
+    });
+    for (let run = 0; run < 2; run++) {
+      const out = await lastValueFrom(from(frames('x', 3)).pipe(op, toArray()));
+      const [first, second] = out.map((r) => r.faces[0]!);
+      assert.deepEqual(first!.smoothed, first!.probs, `run ${run}: a fresh smoother`);
+      assert.notDeepEqual(second!.smoothed, second!.probs, `run ${run}: smoothing is on`);
+    }
   });
 });
 

@@ -3,7 +3,7 @@ import { alignedCrops } from './align.ts';
 import { FER_FRAMING, squareBoxCrops } from './box-crop.ts';
 import type { FaceDetection } from './detector.ts';
 import type { RgbaFrame } from './warp.ts';
-import type { CropMode } from '../models/preprocess.ts';
+import type { CropMode } from '../models/crop-modes.ts';
 
 export function faceCrops(
   frame: RgbaFrame,

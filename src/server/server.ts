@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { Subscription } from 'rxjs';
-import type { LivePipeline, PipelineEvent } from '../../pipelines/live.ts';
+import type { AnalysisService, AnalysisEvent as PipelineEvent } from './analysis-service.ts';
 import type { AnalysedFrame } from '../stream/types.ts';
 import type { Channel } from '../stream/channel.ts';
 import type { Frame } from '../video/decode.ts';
@@ -30,7 +30,7 @@ import {
 } from './protocol.ts';
 
 export interface ServerOptions {
-  pipeline: LivePipeline;
+  pipeline: AnalysisService;
   model: { name: string; members: number; engine: string };
   /** Sources the pipeline serves (for `hello`). */
   sources?: SourceInfo[];
@@ -332,12 +332,12 @@ export class CctferServer {
     // ends the socket itself; terminating here would cut that frame off (the client saw 1006).
     ws.on('error', () => {});
     ws.on('close', () => this.onClose(client));
-    const { classifier } = this.o.pipeline.options;
+    const { classes } = this.o.pipeline;
     this.send(client, {
       type: 'hello',
       protocol: PROTOCOL_VERSION,
       clientId: id,
-      model: { ...this.o.model, classes: [...classifier.classes] },
+      model: { ...this.o.model, classes: [...classes] },
       sources: this.sources,
       limits: {
         maxMessageBytes: this.o.maxMessageBytes,

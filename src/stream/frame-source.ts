@@ -66,16 +66,23 @@ export function frameSource<T>(
           }
         } else {
           // Reader: keeps up with the live source, dropping the oldest buffered frame when full.
+          // A failing source (a decoder crash) must reach the subscriber even while the loop
+          // below waits for a credit: the reader keeps its error instead of rejecting unheard.
+          let failure: { error: unknown } | undefined;
           const reader = (async () => {
-            while (!stopped) {
-              const next = await iterator.next();
-              if (next.done) break;
-              if (ring.length >= bufferSize) {
-                ring.shift();
-                droppedCount++;
+            try {
+              while (!stopped) {
+                const next = await iterator.next();
+                if (next.done) break;
+                if (ring.length >= bufferSize) {
+                  ring.shift();
+                  droppedCount++;
+                }
+                ring.push(next.value);
+                signal();
               }
-              ring.push(next.value);
-              signal();
+            } catch (error) {
+              failure = { error };
             }
             sourceDone = true;
             signal();
@@ -84,14 +91,17 @@ export function frameSource<T>(
             while (
               (credits <= 0 || ring.length === 0) &&
               !stopped &&
+              !failure &&
               !(sourceDone && ring.length === 0)
             )
               await waitForCredit();
+            if (failure) throw failure.error;
             if (stopped || (sourceDone && ring.length === 0)) break;
             credits--;
             subscriber.next(ring.shift() as T);
           }
           await reader;
+          if (failure) throw failure.error;
         }
         if (!stopped) subscriber.complete();
       } catch (err) {

@@ -3,7 +3,7 @@
  * with a half-life in milliseconds (robust to uneven frame spacing and dropped frames), or the mean
  * over a sliding time window. Raw per-frame probabilities are kept next to the smoothed ones.
  */
-import { map, type OperatorFunction } from 'rxjs';
+import { defer, map, type OperatorFunction } from 'rxjs';
 import type { AnalysedFrame } from './types.ts';
 
 export type CausalSmoothing =
@@ -80,22 +80,27 @@ export function argmax(values: readonly number[]): number {
   return best;
 }
 
-/** Fills `smoothed` / `smoothedLabel` of every face, per (source, track id). */
+/** Fills `smoothed` / `smoothedLabel` of every face, per (source, track id); state per subscription. */
 export function smoothFaces<T extends AnalysedFrame>(
   classes: readonly string[],
   options: CausalSmoothing = DEFAULT_SMOOTHING,
 ): OperatorFunction<T, T> {
-  const smoother = new TrackSmoother(options);
-  let seen = 0;
-  return map((job) => {
-    const ms = job.frame.pts * 1000;
-    const faces = job.faces.map((f) => {
-      const smoothed = smoother.update(`${job.frame.sourceId}\u0000${f.id}`, ms, f.probs);
-      return { ...f, smoothed, smoothedLabel: classes[argmax(smoothed)] as string };
+  return (source) =>
+    defer(() => {
+      const smoother = new TrackSmoother(options);
+      let seen = 0;
+      return source.pipe(
+        map((job) => {
+          const ms = job.frame.pts * 1000;
+          const faces = job.faces.map((f) => {
+            const smoothed = smoother.update(`${job.frame.sourceId}\u0000${f.id}`, ms, f.probs);
+            return { ...f, smoothed, smoothedLabel: classes[argmax(smoothed)] as string };
+          });
+          if (++seen % 256 === 0) smoother.prune(ms);
+          return { ...job, faces };
+        }),
+      );
     });
-    if (++seen % 256 === 0) smoother.prune(ms);
-    return { ...job, faces };
-  });
 }
 
 /** Parses `ema:<half-life ms>`, `window:<ms>` or `none` (the CLI's --smoothing). */

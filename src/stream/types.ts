@@ -3,8 +3,8 @@
  * sees everything (the frame itself, detections, ids, crops, predictions) and the stages stay
  * independent of one another.
  */
-import type { CropPrediction } from '../models/analyzer.ts';
-import type { CropMode } from '../models/preprocess.ts';
+import type { CropPrediction } from '../models/crop-types.ts';
+import type { CropMode } from '../models/crop-modes.ts';
 import type { FaceDetection } from '../faces/detector.ts';
 import type { TrackedFace } from '../faces/tracker.ts';
 import type { Frame } from '../video/decode.ts';

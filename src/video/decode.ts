@@ -64,6 +64,26 @@ function capFilter(maxSize: number): string {
   return `scale='if(gte(iw,ih),min(${maxSize},iw),-2)':'if(gte(iw,ih),-2,min(${maxSize},ih))'`;
 }
 
+/**
+ * Keeps a looped source's timestamps increasing: containers differ in whether `-stream_loop`
+ * restarts them (AVI does, MP4 does not), so any step back is taken as a new loop and offset to
+ * follow the last frame by one frame interval.
+ */
+export function loopTimeline(fps: number | undefined): (t: number) => number {
+  let offset = 0;
+  let last = -Infinity;
+  let step = fps && fps > 0 ? 1 / fps : 0.04;
+  return (t) => {
+    let out = t + offset;
+    if (out <= last) {
+      offset = last + step - t;
+      out = last + step;
+    } else if (Number.isFinite(last)) step = out - last;
+    last = out;
+    return out;
+  };
+}
+
 export async function* decodeFrames(
   input: string,
   options: DecodeOptions = {},
@@ -99,7 +119,9 @@ export async function* decodeFrames(
     ])
     .format('rawvideo');
 
-  const pts: number[] = [];
+  // Timestamps by frame number, deleted once used: a looped source runs for days.
+  const pts = new Map<number, number>();
+  const timeline = options.loop ? loopTimeline(info.fps) : (t: number) => t;
   let size: [number, number] | undefined;
   const stderrTail: string[] = [];
   let ended = false;
@@ -112,7 +134,7 @@ export async function* decodeFrames(
   command.on('stderr', (line: string) => {
     const m = /\bn:\s*(\d+)\s+pts:\s*-?\d+\s+pts_time:(-?[\d.]+)/.exec(line);
     if (m) {
-      pts[Number(m[1])] = Number(m[2]);
+      pts.set(Number(m[1]), Number(m[2]));
       // The raw output keeps the first frame's size (ffmpeg scales any later change to it).
       const s = /\bs:(\d+)x(\d+)/.exec(line);
       if (s && !size) size = [Number(s[1]), Number(s[2])];
@@ -159,11 +181,12 @@ export async function* decodeFrames(
         at += n;
         if (filled < frameBytes) break;
         // showinfo logs a frame before it is written, but the two pipes are read independently.
-        while (pts[index] === undefined && !ended) await new Promise<void>((r) => (wake = r));
-        const t = pts[index];
+        while (!pts.has(index) && !ended) await new Promise<void>((r) => (wake = r));
+        const t = pts.get(index);
         if (t === undefined)
           throw new DecodeError(sourceId, index, 'no timestamp for a decoded frame');
-        yield { sourceId, index, pts: t, width, height, data };
+        pts.delete(index);
+        yield { sourceId, index, pts: timeline(t), width, height, data };
         index++;
         data = new Uint8Array(frameBytes);
         filled = 0;
