@@ -25,8 +25,7 @@ import { probeVideo } from '../src/video/probe.ts';
 import { resolveSource } from '../src/video/source.ts';
 import { cropFrames, listCropFrames, wholeImageDetector } from '../src/video/image-frames.ts';
 import { writeDirAtomic } from '../src/util/atomic.ts';
-import { parseCausalSmoothing, type CausalSmoothing } from '../src/stream/smooth.ts';
-import type { CentredSmoothing } from '../src/stream/smooth-offline.ts';
+import { parseSmoothing, type SmoothingChoice } from '../src/stream/smoothing-spec.ts';
 import type { DetectorModel } from '../src/faces/detector.ts';
 import type { FfmpegBinary } from '../src/video/ffmpeg-binary.ts';
 import type { Frame } from '../src/video/decode.ts';
@@ -42,27 +41,9 @@ import { toCsv, toJsonLines } from '../src/annotate/tables.ts';
 import { renderAnnotatedVideo } from '../src/annotate/render-video.ts';
 
 import { VIDEO_EXTENSIONS } from '../src/video/find-video.ts';
+export { parseSmoothing, type SmoothingChoice };
 import { outputKey, uniqueSourceNames } from '../src/video/source-names.ts';
 export { VIDEO_EXTENSIONS };
-
-export type SmoothingChoice = { causal: CausalSmoothing; offline?: CentredSmoothing };
-
-/** `box:<radius frames>`, `gaussian:<sigma frames>` (offline, centred), or a causal spec (ema/window/none). */
-export function parseSmoothing(spec: string): SmoothingChoice {
-  const [method, arg] = spec.split(':');
-  const v = Number(arg);
-  if (method === 'box' && Number.isInteger(v) && v >= 0)
-    return { causal: { method: 'none' }, offline: { method: 'box', radius: v } };
-  if (method === 'gaussian' && v > 0)
-    return { causal: { method: 'none' }, offline: { method: 'gaussian', sigma: v } };
-  try {
-    return { causal: parseCausalSmoothing(spec) };
-  } catch {
-    throw new Error(
-      `smoothing must be gaussian:<sigma frames>, box:<radius frames>, ema:<half-life ms>, window:<ms> or none; got '${spec}'`,
-    );
-  }
-}
 
 export interface AnalyserOptions {
   bundle?: string;

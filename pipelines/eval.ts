@@ -7,6 +7,7 @@
  * nearest frame's prediction, as in submissions; `-1` frames are not scored.
  */
 import { VideoAnalyser, parseSmoothing } from './annotate.ts';
+import { DEFAULT_SWEEP } from '../src/stream/smoothing-spec.ts';
 import { readAffWild2Set } from '../src/data/readers/affwild2.ts';
 import { findVideo } from '../src/video/find-video.ts';
 import { decodeFrames } from '../src/video/decode.ts';
@@ -16,16 +17,7 @@ import { classificationReport, type ClassificationReport } from '../src/metrics/
 import type { FfmpegBinary } from '../src/video/ffmpeg-binary.ts';
 import type { InferenceEngine } from '../src/models/analyzer.ts';
 
-export const DEFAULT_SWEEP = [
-  'none',
-  'box:2',
-  'box:5',
-  'box:10',
-  'gaussian:1',
-  'gaussian:3',
-  'gaussian:6',
-  'gaussian:12',
-];
+export { DEFAULT_SWEEP };
 
 export interface EvalOptions {
   bundle: string;

@@ -3,9 +3,13 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const exec = promisify(execFile);
 const bin = fileURLToPath(new URL('../bin/cctfer.js', import.meta.url));
+const importLog = fileURLToPath(new URL('./helpers/import-log.mjs', import.meta.url));
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -35,6 +39,37 @@ describe('cctfer CLI', () => {
     const r = await cli('--help');
     assert.equal(r.code, 0);
     for (const c of COMMANDS) assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
+  });
+
+  it('loads a command only when it runs: --help loads no engine, model or pipeline', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cctfer-imports-'));
+    const log = join(dir, 'imports.txt');
+    try {
+      for (const args of [
+        ['--help'],
+        ['annotate', '--help'],
+        ['serve', '--help'],
+        ['eval', 'fer', '--help'],
+      ]) {
+        await writeFile(log, '');
+        await exec(process.execPath, ['--import', importLog, bin, ...args], {
+          env: { ...process.env, IMPORT_LOG: log },
+        });
+        const loaded = (await readFile(log, 'utf8')).split('\n').filter(Boolean);
+        assert.ok(
+          loaded.some((u) => u.endsWith('/src/cli/main.ts')),
+          'the log records imports',
+        );
+        const heavy = loaded.filter((u) =>
+          /onnxruntime|@tensorflow|@mediapipe|\/sharp\/|\/ws\/|fluent-ffmpeg|\/pipelines\/|\/engine\/tf\.ts/.test(
+            u,
+          ),
+        );
+        assert.deepEqual(heavy, [], `cctfer ${args.join(' ')} loaded: ${heavy.join(', ')}`);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('every command has --help', async () => {

@@ -1,9 +1,10 @@
 /** `cctfer annotate`: per-frame, per-face expression tables (and optionally an annotated MP4) for videos. */
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { annotateVideos, parseSmoothing, type AnnotateResult } from '../../pipelines/annotate.ts';
-import { summaryTable, type VideoSummary } from '../annotate/records.ts';
-import { initBackend, parseBackendName } from '../engine/backend.ts';
+import type { AnnotateResult } from '../../pipelines/annotate.ts';
+import type { VideoSummary } from '../annotate/records.ts';
+import type { parseBackendName } from '../engine/backend-name.ts';
+import type { parseSmoothing } from '../stream/smoothing-spec.ts';
 import { cliFfmpeg, offlineSmoothingOption, positiveInt, withModelOptions } from './options.ts';
 
 export function annotateCommand(): Command {
@@ -37,6 +38,10 @@ export function annotateCommand(): Command {
     .option('--force', 're-analyse videos whose outputs exist', false)
     .option('--quiet', 'no progress bars', false)
     .action(async (inputs: string[], opts) => {
+      // Loaded when the command runs, so that `--help` and other commands do not pay for it.
+      const { annotateVideos } = await import('../../pipelines/annotate.ts');
+      const { summaryTable } = await import('../annotate/records.ts');
+      const { initBackend } = await import('../engine/backend.ts');
       const o = opts as {
         out: string;
         bundle?: string;

@@ -1,12 +1,11 @@
 /** `cctfer eval <bundle> --affwild2 <dir>`: ABAW scores of a bundle on an annotated set, with a smoothing sweep. */
 import { Command, Option } from 'commander';
 import { join } from 'node:path';
-import { DEFAULT_SWEEP, evaluateBundle } from '../../pipelines/eval.ts';
+import { DEFAULT_SWEEP } from '../stream/smoothing-spec.ts';
 import { AFFWILD2_CLASSES } from '../data/classes.ts';
 import { cliFfmpeg, withModelOptions } from './options.ts';
-import { evaluateFer } from '../../pipelines/eval-fer.ts';
-import { FER_SPLITS, readFer, type FerSplit } from '../data/readers/ferplus.ts';
-import { initBackend, type parseBackendName } from '../engine/backend.ts';
+import { FER_SPLITS, type FerSplit } from '../data/readers/fer-splits.ts';
+import type { parseBackendName } from '../engine/backend-name.ts';
 import type { ClassificationReport } from '../metrics/classification.ts';
 
 const pct = (v: number) => (100 * v).toFixed(1).padStart(5);
@@ -51,6 +50,7 @@ export function evalCommand(): Command {
           cmd.error(
             "error: required option '--affwild2 <dir>' not specified (or use `cctfer eval fer`)",
           );
+        const { evaluateBundle } = await import('../../pipelines/eval.ts');
         const report = await evaluateBundle({
           bundle,
           videosDir: o.videos ?? join(root, 'videos'),
@@ -119,6 +119,9 @@ function evalFerCommand(): Command {
         threads: number;
       },
     ) => {
+      const { initBackend } = await import('../engine/backend.ts');
+      const { readFer } = await import('../data/readers/ferplus.ts');
+      const { evaluateFer } = await import('../../pipelines/eval-fer.ts');
       if (o.engine === 'tfjs') await initBackend({ backend: o.backend });
       const fer = await readFer(data);
       const report = await evaluateFer(fer, {

@@ -1,11 +1,7 @@
 import { Command, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { initBackend, parseBackendName } from '../engine/backend.ts';
-import { getArch, listArchs } from '../models/registry.ts';
-import { loadCheckpoint } from '../cct/checkpoint.ts';
-import { readBundleManifest } from '../models/bundle.ts';
-import { CROP_MODES, type CropMode } from '../models/preprocess.ts';
-import { exportTrainerBundle, readTrainProvenance } from '../train/export.ts';
+import { parseBackendName } from '../engine/backend-name.ts';
+import { CROP_MODES, type CropMode } from '../models/crop-modes.ts';
 import { serveCommand } from './serve-command.ts';
 import { annotateCommand } from './annotate-command.ts';
 import { submitCommand } from './submit-command.ts';
@@ -37,6 +33,7 @@ export function buildCli(): Command {
     .description('load the tfjs backend that training would use and print which one it is')
     .addOption(backendOption())
     .action(async (opts: { backend: ReturnType<typeof parseBackendName> }) => {
+      const { initBackend } = await import('../engine/backend.ts');
       const info = await initBackend({ backend: opts.backend });
       console.log(`${info.name}${info.detail ? ` (${info.detail})` : ''}`);
     });
@@ -45,7 +42,8 @@ export function buildCli(): Command {
     .command('archs')
     .description('list the registered network architectures and their default configurations')
     .argument('[glob]', 'filter names with * wildcards', '*')
-    .action((glob: string) => {
+    .action(async (glob: string) => {
+      const { getArch, listArchs } = await import('../models/registry.ts');
       for (const name of listArchs(glob)) {
         const a = getArch(name);
         const d = a.defaults;
@@ -61,6 +59,8 @@ export function buildCli(): Command {
     .argument('<dir>', 'checkpoint directory')
     .addOption(backendOption())
     .action(async (dir: string, opts: { backend: ReturnType<typeof parseBackendName> }) => {
+      const { initBackend } = await import('../engine/backend.ts');
+      const { loadCheckpoint } = await import('../cct/checkpoint.ts');
       await initBackend({ backend: opts.backend });
       const trainer = await loadCheckpoint(dir);
       const c = trainer.config;
@@ -79,6 +79,7 @@ export function buildCli(): Command {
     .argument('<bundle>', 'bundle directory')
     .option('--json', 'print the whole manifest as JSON', false)
     .action(async (dir: string, opts: { json: boolean }) => {
+      const { readBundleManifest } = await import('../models/bundle.ts');
       const m = await readBundleManifest(dir);
       if (opts.json) {
         console.log(JSON.stringify(m, null, 2));
@@ -140,6 +141,9 @@ export function buildCli(): Command {
           backend: ReturnType<typeof parseBackendName>;
         },
       ) => {
+        const { initBackend } = await import('../engine/backend.ts');
+        const { loadCheckpoint } = await import('../cct/checkpoint.ts');
+        const { exportTrainerBundle, readTrainProvenance } = await import('../train/export.ts');
         await initBackend({ backend: opts.backend });
         const trainer = await loadCheckpoint(ckpt);
         try {

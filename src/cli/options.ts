@@ -1,7 +1,7 @@
 /** Option parsers, shared options and environment lookups of the CLI's commands. */
 import { Option, type Command } from 'commander';
-import { parseBackendName } from '../engine/backend.ts';
-import { parseSmoothing } from '../../pipelines/annotate.ts';
+import { parseBackendName } from '../engine/backend-name.ts';
+import { parseSmoothing } from '../stream/smoothing-spec.ts';
 import { resolveFfmpeg, type FfmpegBinary } from '../video/ffmpeg-binary.ts';
 
 export const positiveInt = (name: string) => (v: string) => {

@@ -1,11 +1,10 @@
 /** `cctfer serve`: analyse video sources live and stream results over WebSocket. */
 import { Command, Option } from 'commander';
 import { randomBytes } from 'node:crypto';
-import { startServe } from '../../pipelines/serve.ts';
 import { parseCausalSmoothing } from '../stream/smooth.ts';
-import { initBackend, parseBackendName } from '../engine/backend.ts';
+import { parseBackendName } from '../engine/backend-name.ts';
 import { cliFfmpeg, collect, positiveInt, withModelOptions } from './options.ts';
-import { MIN_TOKEN_LENGTH } from '../server/server.ts';
+import { MIN_TOKEN_LENGTH } from '../server/protocol.ts';
 
 const portNumber = (v: string) => {
   const n = Number(v);
@@ -83,6 +82,8 @@ export function serveCommand(): Command {
       60,
     )
     .action(async (opts) => {
+      const { startServe } = await import('../../pipelines/serve.ts');
+      const { initBackend } = await import('../engine/backend.ts');
       const o = opts as {
         source: string[];
         bundle?: string;

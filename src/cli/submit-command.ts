@@ -1,9 +1,8 @@
 /** `cctfer submit`: ABAW expression-challenge submission files, and their validator. */
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { checkSubmission, submit } from '../../pipelines/submit.ts';
-import { parseSmoothing } from '../../pipelines/annotate.ts';
-import { initBackend, parseBackendName } from '../engine/backend.ts';
+import type { parseSmoothing } from '../stream/smoothing-spec.ts';
+import { parseBackendName } from '../engine/backend-name.ts';
 import { cliFfmpeg, offlineSmoothingOption, withModelOptions } from './options.ts';
 
 export function submitCommand(): Command {
@@ -49,6 +48,8 @@ label of the nearest frame where it was (the earlier one on a tie); a video with
 Neutral (0) throughout.`,
     )
     .action(async (opts) => {
+      const { checkSubmission, submit } = await import('../../pipelines/submit.ts');
+      const { initBackend } = await import('../engine/backend.ts');
       const o = opts as {
         videos?: string;
         list?: string;

@@ -1,9 +1,7 @@
 /** `cctfer train --config <file>`: CCT on Aff-Wild2 read directly, or on FER2013 + FER+; see pipelines/train.ts. */
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { trainRun } from '../../pipelines/train.ts';
-import { readTrainConfig } from '../train/config.ts';
-import { initBackend, parseBackendName } from '../engine/backend.ts';
+import { parseBackendName } from '../engine/backend-name.ts';
 import { cliFfmpeg } from './options.ts';
 
 export function trainCommand(): Command {
@@ -56,6 +54,9 @@ FER2013 + FER+ (the embedded default's recipe: models/recipes/default.json):
         quiet: boolean;
         exportOnly: boolean;
       }) => {
+        const { readTrainConfig } = await import('../train/config.ts');
+        const { trainRun } = await import('../../pipelines/train.ts');
+        const { initBackend } = await import('../engine/backend.ts');
         const config = await readTrainConfig(opts.config);
         const run =
           opts.memberWorkers === 'auto'

@@ -1,12 +1,16 @@
 import { fileURLToPath } from 'node:url';
 import { tf } from './tf.ts';
 import { registerWasmConvGradKernels } from './wasm-conv-grad.ts';
+import { BACKENDS, type BackendName, type BackendRequest } from './backend-name.ts';
+
+export {
+  BACKENDS,
+  parseBackendName,
+  type BackendName,
+  type BackendRequest,
+} from './backend-name.ts';
 
 /** Backends cctfer knows how to load, fastest first. */
-export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKENDS)[number];
-export type BackendRequest = BackendName | 'auto';
-
 export interface BackendOptions {
   /** Which backend to use; 'auto' (default) tries tensorflow > wasm > cpu. */
   backend?: BackendRequest;
@@ -30,13 +34,6 @@ export class BackendUnavailableError extends Error {
 let current: BackendInfo | undefined;
 
 /** Parses a user-supplied backend name; throws an error that lists the valid names. */
-export function parseBackendName(value: string): BackendRequest {
-  if (value === 'auto' || (BACKENDS as readonly string[]).includes(value)) {
-    return value as BackendRequest;
-  }
-  throw new Error(`unknown backend '${value}': expected one of auto, ${BACKENDS.join(', ')}`);
-}
-
 async function loadTensorflow(): Promise<string> {
   // GPU users install tfjs-node-gpu themselves; tfjs-node is our optional dependency.
   const failures: string[] = [];

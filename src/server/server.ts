@@ -21,6 +21,7 @@ import { renderMetrics } from './metrics.ts';
 import { serveStatic } from './static-files.ts';
 import { decodePushedImage, ImageError } from './push-image.ts';
 import {
+  MIN_TOKEN_LENGTH,
   PROTOCOL_VERSION,
   parseClientMessage,
   round,
@@ -85,8 +86,7 @@ interface Client {
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const PUSH_PREFIX = 'push:';
-/** Shortest token accepted: guessing one must stay out of reach. */
-export const MIN_TOKEN_LENGTH = 16;
+export { MIN_TOKEN_LENGTH };
 
 /** The host name of a Host header or an origin's host ('[::1]:8080' → '::1'), lower-cased. */
 function hostName(hostHeader: string): string {

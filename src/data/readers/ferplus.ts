@@ -14,8 +14,9 @@ import { DatasetError, LABEL_MAPS, mapLabel } from './label-map.ts';
 import { parseFer2013Pixels } from './image-datasets.ts';
 
 export const FER_SIDE = 48;
-export const FER_SPLITS = ['Training', 'PublicTest', 'PrivateTest'] as const;
-export type FerSplit = (typeof FER_SPLITS)[number];
+import { FER_SPLITS, type FerSplit } from './fer-splits.ts';
+
+export { FER_SPLITS, type FerSplit };
 
 /** FER+'s vote columns, in its files' order. */
 export const FERPLUS_VOTE_COLUMNS = [
