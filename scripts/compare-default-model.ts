@@ -19,6 +19,7 @@ import type { Box } from '../src/faces/box-crop.ts';
 import { initBackend } from '../src/engine/backend.ts';
 import { tf } from '../src/engine/tf.ts';
 import { ExpressionAnalyzer } from '../src/models/analyzer.ts';
+import { analyzeImage } from '../src/analysis/analyze-image.ts';
 import { squareBoxCrops } from '../src/faces/box-crop.ts';
 import { FaceDetector } from '../src/faces/detector.ts';
 import { Command } from 'commander';
@@ -98,7 +99,7 @@ for (const { name, path } of images) {
     .withFaceExpressions();
   results.sort((a, b) => a.detection.box.x - b.detection.box.x);
   // Each bundle's own path on the same image: MediaPipe faces, matched to SSD faces by IoU.
-  const ours = await Promise.all(analyzers.map((a) => a.analyzeImage(rgba, detector)));
+  const ours = await Promise.all(analyzers.map((a) => analyzeImage(a, rgba, detector)));
   for (const [i, r] of results.entries()) {
     const crop = tf.tensor4d(squareBoxCrops(rgba, [r.detection.box], 112), [1, 112, 112, 3]);
     const hProbs = tf.tidy(() => {

@@ -60,6 +60,9 @@ export { Rng } from './util/rng.ts';
 
 export { AFFWILD2_CLASSES, AFFWILD2_CLASSES_WITH_OTHER } from './data/classes.ts';
 export { ExpressionAnalyzer } from './models/analyzer.ts';
+export { OnnxEnsemble } from './models/onnx-ensemble.ts';
+export { analyzeImage } from './analysis/analyze-image.ts';
+export type { ImageFace } from './analysis/analyze-image.ts';
 export type {
   AnalyzerOptions,
   CropBatch,

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { ExpressionAnalyzer } from '../src/index.ts';
+import { analyzeImage } from '../src/analysis/analyze-image.ts';
 import { alignedCrops, fitSimilarity, template } from '../src/faces/align.ts';
 import { FaceDetector } from '../src/faces/detector.ts';
 import { useTestBackend } from './helpers/backend.ts';
@@ -70,14 +71,16 @@ describe('face alignment', () => {
     const analyzer = await ExpressionAnalyzer.create(
       fileURLToPath(new URL('../models/default', import.meta.url)),
     );
-    const faces = await analyzer.analyzeImage(
+    const faces = await analyzeImage(
+      analyzer,
       { data: new Uint8Array(data), width: info.width, height: info.height },
       detector,
     );
     assert.equal(faces.length, 1);
     assert.equal(faces[0]!.label, 'Happiness');
     assert.equal(faces[0]!.keypoints.length, 6);
-    const none = await analyzer.analyzeImage(
+    const none = await analyzeImage(
+      analyzer,
       { data: new Uint8Array(64 * 64 * 4), width: 64, height: 64 },
       detector,
     );

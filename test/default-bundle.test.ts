@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { ExpressionAnalyzer, readBundleManifest, tf } from '../src/index.ts';
+import { analyzeImage } from '../src/analysis/analyze-image.ts';
 import { useTestBackend } from './helpers/backend.ts';
 import { loadFaceApi } from './helpers/demo-faces.ts';
 import { faceapiModelDir } from '../src/models/import-faceapi.ts';
@@ -77,7 +78,7 @@ describe('the embedded default bundle (models/default): CCT-trained on FER2013 +
       try {
         for (const engine of ['onnx', 'tfjs'] as const) {
           const analyzer = await ExpressionAnalyzer.create(defaultBundle, { engine });
-          const faces = await analyzer.analyzeImage(image, detector);
+          const faces = await analyzeImage(analyzer, image, detector);
           assert.equal(faces.length, 1);
           assert.equal(
             faces[0]!.label,

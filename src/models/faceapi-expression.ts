@@ -11,7 +11,7 @@ import { tf, type Tensor2D, type Tensor4D, type Variable } from '../engine/tf.ts
 import type { Rng } from '../util/rng.ts';
 import { linear, ParamBuilder, ParamNetwork, type ArchConfig, type Network } from './network.ts';
 import { linear as onnxLinear, tfConv, tfOutSize } from './onnx-layers.ts';
-import type { ArchSpec } from './registry.ts';
+import type { ArchSpec } from './arch-spec.ts';
 
 export const FACEAPI_CLASSES = [
   'neutral',

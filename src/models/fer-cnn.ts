@@ -18,7 +18,7 @@ import {
   type BatchNormParams,
   type Network,
 } from './network.ts';
-import type { ArchSpec } from './registry.ts';
+import type { ArchSpec } from './arch-spec.ts';
 import type { OnnxGraphBuilder } from '../engine/onnx-graph.ts';
 import { convBn, globalPoolFlatten, linear as onnxLinear } from './onnx-layers.ts';
 

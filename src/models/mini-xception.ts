@@ -10,7 +10,7 @@ import { tf, type Tensor2D, type Tensor4D, type Variable } from '../engine/tf.ts
 import type { Rng } from '../util/rng.ts';
 import { ParamBuilder, ParamNetwork, type ArchConfig, type Network } from './network.ts';
 import { tfConv, tfOutSize, tfSamePad } from './onnx-layers.ts';
-import type { ArchSpec } from './registry.ts';
+import type { ArchSpec } from './arch-spec.ts';
 
 export const MINI_XCEPTION_CLASSES = [
   'angry',

@@ -2,7 +2,7 @@
 import { tf, type Tensor2D } from '../engine/tf.ts';
 import type { Rng } from '../util/rng.ts';
 import { linear, ParamBuilder, ParamNetwork, type ArchConfig } from './network.ts';
-import type { ArchSpec } from './registry.ts';
+import type { ArchSpec } from './arch-spec.ts';
 import type { OnnxGraphBuilder } from '../engine/onnx-graph.ts';
 import type { Network } from './network.ts';
 import { linear as onnxLinear } from './onnx-layers.ts';

@@ -1,6 +1,6 @@
-import type { OnnxGraphBuilder } from '../engine/onnx-graph.ts';
 import { Rng } from '../util/rng.ts';
 import type { ArchConfig, Network } from './network.ts';
+import type { ArchSpec } from './arch-spec.ts';
 import { faceapiExpression, faceapiLandmark68Tiny } from './faceapi-expression.ts';
 import { ferCnn, ferCnnSmall } from './fer-cnn.ts';
 import { miniXception } from './mini-xception.ts';
@@ -8,16 +8,7 @@ import { mlp } from './mlp.ts';
 import { resnet18 } from './resnet18.ts';
 import { tinyCnn } from './tiny-cnn.ts';
 
-/** An architecture: its default configuration as data, and a builder. */
-export interface ArchSpec {
-  name: string;
-  description: string;
-  defaults: Readonly<ArchConfig>;
-  /** `tag` makes tfjs variable names unique per member. */
-  build(config: ArchConfig, rng: Rng, tag: string): Network;
-  /** Emits the network into an ONNX graph: `x` is the normalised NCHW input; returns the logits' name. */
-  exportOnnx(g: OnnxGraphBuilder, net: Network, x: string): string;
-}
+export type { ArchSpec };
 
 const registry = new Map<string, ArchSpec>();
 let instances = 0;

@@ -10,7 +10,7 @@ import {
   ParamNetwork,
   type ArchConfig,
 } from './network.ts';
-import type { ArchSpec } from './registry.ts';
+import type { ArchSpec } from './arch-spec.ts';
 import type { OnnxGraphBuilder } from '../engine/onnx-graph.ts';
 import type { Network } from './network.ts';
 import { convBn, globalPoolFlatten, linear as onnxLinear } from './onnx-layers.ts';

@@ -1,70 +1,42 @@
 /**
- * The WebSocket + HTTP server in front of a LivePipeline.
- * HTTP: `/health` (open), `/stats` and `/metrics` (token), the web page at `/` (static files).
- * WebSocket at `/ws`: authenticated on upgrade (token in `Authorization: Bearer …` or `?token=`),
- * origin allow-list, size and rate limits, bounded per-client queues, heartbeats.
+ * The WebSocket gateway, and the HTTP server it shares a port with, in front of an analysis
+ * service (src/server/analysis-service.ts — the server knows nothing of pipelines/).
+ * HTTP routes: http-routes.ts. Who may connect: access.ts. A client's pushed camera:
+ * push-source.ts. Frame messages: messages.ts. WebSocket at `/ws`: authenticated on upgrade
+ * (token in `Authorization: Bearer …` or `?token=`), origin allow-list, size and rate limits,
+ * bounded per-client queues, heartbeats.
  */
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { Subscription } from 'rxjs';
-import type { AnalysisService, AnalysisEvent as PipelineEvent } from './analysis-service.ts';
-import type { AnalysedFrame } from '../stream/types.ts';
-import type { Channel } from '../stream/channel.ts';
-import type { Frame } from '../video/decode.ts';
+import type { AnalysisEvent } from './analysis-service.ts';
 import { Outbox } from './outbox.ts';
 import { TokenBucket } from './rate-limit.ts';
-import { renderMetrics } from './metrics.ts';
-import { serveStatic } from './static-files.ts';
-import { decodePushedImage, ImageError } from './push-image.ts';
+import type { ServerFigures } from './metrics.ts';
+import { AccessPolicy } from './access.ts';
+import { handleHttp } from './http-routes.ts';
+import { PUSH_PREFIX, PushSource } from './push-source.ts';
+import { frameFields } from './messages.ts';
+import {
+  resolveServerOptions,
+  type ResolvedServerOptions,
+  type ServerOptions,
+} from './server-options.ts';
 import {
   MIN_TOKEN_LENGTH,
   PROTOCOL_VERSION,
   parseClientMessage,
-  round,
   type ErrorCode,
   type ServerMessage,
   type SourceInfo,
 } from './protocol.ts';
 
-export interface ServerOptions {
-  pipeline: AnalysisService;
-  model: { name: string; members: number; engine: string };
-  /** Sources the pipeline serves (for `hello`). */
-  sources?: SourceInfo[];
-  host?: string;
-  /** 0 picks a free port. Default 8080. */
-  port?: number;
-  /** Required unless `auth` is false. */
-  token?: string;
-  /** Off only on a loopback host (default true). */
-  auth?: boolean;
-  /** Origins allowed to open a WebSocket (browsers send Origin), besides those on allowed hosts. */
-  allowedOrigins?: string[];
-  /**
-   * Host names clients may address (the Host header), besides loopback names and the listening
-   * address: e.g. the machine's LAN name when listening on 0.0.0.0.
-   */
-  allowedHosts?: string[];
-  /** Largest JSON message answered with an error rather than read (default 16 KiB). */
-  maxMessageBytes?: number;
-  /** Largest pushed image (default 4 MiB). Bigger messages close the connection (1009). */
-  maxImageBytes?: number;
-  /** Per-client message rate: average per second and burst (default 60 / 120). */
-  rate?: { perSecond: number; burst: number };
-  /** Frame messages waiting per client before the oldest is dropped (default 4). */
-  clientQueue?: number;
-  heartbeatMs?: number;
-  statsIntervalMs?: number;
-  /** Directory of the web page; none: no page. */
-  webRoot?: string;
-  log?: (line: string) => void;
-  /** Called when a client subscribes to a source ('*' for all): lets files start on demand. */
-  onSubscribe?: (source: string) => void;
-}
+export { MIN_TOKEN_LENGTH };
+export { checkServerOptions, type ServerOptions } from './server-options.ts';
 
 interface Client {
   id: string;
@@ -73,48 +45,8 @@ interface Client {
   bucket: TokenBucket;
   subscriptions: Set<string>;
   alive: boolean;
-  push?: {
-    channel: Channel<Frame>;
-    source: string;
-    frames: number;
-    /** What the next binary message was announced as (refused: its announcement was invalid). */
-    next?: { frame?: number; pts?: number; refused?: boolean };
-    lastPts: number;
-  };
+  push?: PushSource;
   lastRateError: number;
-}
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-const PUSH_PREFIX = 'push:';
-export { MIN_TOKEN_LENGTH };
-
-/** The host name of a Host header or an origin's host ('[::1]:8080' → '::1'), lower-cased. */
-function hostName(hostHeader: string): string {
-  const h = hostHeader.trim().toLowerCase();
-  if (h.startsWith('[')) return h.indexOf(']') > 0 ? h.slice(1, h.indexOf(']')) : h;
-  const colon = h.lastIndexOf(':');
-  return colon > 0 && h.indexOf(':') === colon ? h.slice(0, colon) : h;
-}
-
-/**
- * The configuration errors a server refuses to start with (also checked by `startServe` before it
- * loads anything): a missing or short token, auth off on a non-loopback host, a bad port.
- */
-export function checkServerOptions(
-  o: Pick<ServerOptions, 'auth' | 'token' | 'host' | 'port'>,
-): void {
-  const auth = o.auth ?? true;
-  const host = o.host ?? '127.0.0.1';
-  if (auth && o.token === undefined)
-    throw new Error('a token is required (or turn auth off, which is allowed on loopback only)');
-  if (auth && o.token !== undefined && o.token.length < MIN_TOKEN_LENGTH)
-    throw new Error(
-      `the token must be at least ${MIN_TOKEN_LENGTH} characters (got ${o.token.length}); leave it unset to get a random one`,
-    );
-  if (!auth && !LOOPBACK.has(host))
-    throw new Error(`auth can be turned off only on a loopback host, not on '${host}'`);
-  if (o.port !== undefined && !(Number.isInteger(o.port) && o.port >= 0 && o.port <= 65535))
-    throw new Error(`the port must be a whole number from 0 to 65535, got ${o.port}`);
 }
 
 export class CctferServer {
@@ -124,41 +56,25 @@ export class CctferServer {
   private readonly rejected: Record<string, number> = {};
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   private readonly sources: SourceInfo[];
-  private readonly hosts: Set<string>;
+  private readonly access: AccessPolicy;
   private events?: Subscription;
   private timers: NodeJS.Timeout[] = [];
   private clientFramesDropped = 0;
-  private readonly o: Required<
-    Omit<
-      ServerOptions,
-      'token' | 'allowedOrigins' | 'allowedHosts' | 'webRoot' | 'sources' | 'log' | 'onSubscribe'
-    >
-  > &
-    Pick<ServerOptions, 'token' | 'allowedOrigins' | 'webRoot' | 'log' | 'onSubscribe'>;
+  private readonly o: ResolvedServerOptions;
 
   constructor(options: ServerOptions) {
-    this.o = {
-      host: '127.0.0.1',
-      port: 8080,
-      auth: true,
-      maxMessageBytes: 16 * 1024,
-      maxImageBytes: 4 * 1024 * 1024,
-      rate: { perSecond: 60, burst: 120 },
-      clientQueue: 4,
-      heartbeatMs: 30_000,
-      statsIntervalMs: 1000,
-      ...options,
-    };
-    checkServerOptions(this.o);
-    // Host names a request may address: loopback names, the address we listen on (unless a
-    // wildcard), and --allow-host. Anything else (DNS rebinding, a stray proxy) is refused.
-    this.hosts = new Set([
-      ...LOOPBACK,
-      ...(['0.0.0.0', '::'].includes(this.o.host) ? [] : [hostName(this.o.host)]),
-      ...(options.allowedHosts ?? []).map(hostName),
-    ]);
+    this.o = resolveServerOptions(options);
+    this.access = new AccessPolicy(this.o);
     this.sources = [...(options.sources ?? [])];
-    this.http = createServer((req, res) => void this.onRequest(req, res));
+    this.http = createServer(
+      (req, res) =>
+        void handleHttp(req, res, {
+          access: this.access,
+          figures: () => this.figures(),
+          webRoot: this.o.webRoot,
+          count: (code) => this.count(code),
+        }),
+    );
     this.wss = new WebSocketServer({
       noServer: true,
       // ws closes the connection (1009) above this; smaller oversized messages get an `error`.
@@ -216,44 +132,9 @@ export class CctferServer {
     return this.clients.size;
   }
 
-  // ---- HTTP ----------------------------------------------------------------------------------
+  // ---- HTTP and upgrade ----------------------------------------------------------------------
 
-  private authorised(req: IncomingMessage, url: URL): boolean {
-    if (!this.o.auth) return true;
-    const header = req.headers.authorization;
-    const given = header?.startsWith('Bearer ') ? header.slice(7) : url.searchParams.get('token');
-    if (!given || !this.o.token) return false;
-    const a = Buffer.from(given);
-    const b = Buffer.from(this.o.token);
-    return a.length === b.length && timingSafeEqual(a, b);
-  }
-
-  /** The Host header names an allowed host (checked on every request and upgrade). */
-  private hostAllowed(req: IncomingMessage): boolean {
-    const host = req.headers.host;
-    return host !== undefined && this.hosts.has(hostName(host));
-  }
-
-  /**
-   * Browsers send Origin: it must be listed, or be an http(s) page on an allowed host — never
-   * judged against the Host header, which a DNS-rebinding page controls.
-   */
-  private originAllowed(req: IncomingMessage): boolean {
-    const origin = req.headers.origin;
-    // Non-browser clients send no Origin; the token (and the Host check) still guard them.
-    if (!origin) return true;
-    if (this.o.allowedOrigins?.includes(origin)) return true;
-    try {
-      const u = new URL(origin);
-      return (
-        (u.protocol === 'http:' || u.protocol === 'https:') && this.hosts.has(hostName(u.host))
-      );
-    } catch {
-      return false;
-    }
-  }
-
-  private figures() {
+  private figures(): ServerFigures {
     const mem = process.memoryUsage();
     return {
       sources: this.o.pipeline.stats(),
@@ -265,36 +146,6 @@ export class CctferServer {
     };
   }
 
-  private async onRequest(
-    req: IncomingMessage,
-    res: import('node:http').ServerResponse,
-  ): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const json = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    if (!this.hostAllowed(req)) {
-      this.count('bad_host');
-      return json(421, { error: `unknown Host '${req.headers.host ?? ''}' (see --allow-host)` });
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { error: 'only GET' });
-    if (url.pathname === '/health')
-      return json(200, {
-        status: 'ok',
-        protocol: PROTOCOL_VERSION,
-        uptimeS: Math.round(process.uptime()),
-      });
-    if (url.pathname === '/stats' || url.pathname === '/metrics') {
-      if (!this.authorised(req, url)) return json(401, { error: 'a valid token is required' });
-      if (url.pathname === '/stats') return json(200, this.figures());
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      return void res.end(renderMetrics(this.figures()));
-    }
-    if (this.o.webRoot && (await serveStatic(this.o.webRoot, url.pathname, res))) return;
-    json(404, { error: `no such path: ${url.pathname}` });
-  }
-
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://x');
     const refuse = (status: number, reason: string) => {
@@ -302,9 +153,9 @@ export class CctferServer {
       socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
     if (url.pathname !== '/ws') return refuse(404, 'Not Found');
-    if (!this.hostAllowed(req)) return refuse(421, 'Misdirected Request');
-    if (!this.originAllowed(req)) return refuse(403, 'Forbidden');
-    if (!this.authorised(req, url)) return refuse(401, 'Unauthorized');
+    if (!this.access.hostAllowed(req)) return refuse(421, 'Misdirected Request');
+    if (!this.access.originAllowed(req)) return refuse(403, 'Forbidden');
+    if (!this.access.authorised(req, url)) return refuse(401, 'Unauthorized');
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
   }
 
@@ -351,10 +202,7 @@ export class CctferServer {
     client.outbox.close();
     this.clientFramesDropped += client.outbox.dropped;
     this.clients.delete(client.id);
-    if (client.push) {
-      client.push.channel.end();
-      this.o.pipeline.closeSource(client.push.source);
-    }
+    client.push?.close();
   }
 
   private count(code: string): void {
@@ -388,7 +236,15 @@ export class CctferServer {
         : Array.isArray(data)
           ? Buffer.concat(data)
           : Buffer.from(data);
-      if (isBinary) return this.onImage(client, bytes);
+      if (isBinary) {
+        if (bytes.length > this.o.maxImageBytes)
+          return this.error(
+            client,
+            'too_large',
+            `images may be at most ${this.o.maxImageBytes} bytes; got ${bytes.length}`,
+          );
+        return this.pushSource(client).image(bytes);
+      }
       if (bytes.length > this.o.maxMessageBytes)
         return this.error(
           client,
@@ -398,7 +254,7 @@ export class CctferServer {
       const parsed = parseClientMessage(bytes.toString('utf8'));
       if (!parsed.ok) {
         // A refused announcement refuses the image it announces, too.
-        if (parsed.type === 'push') this.pushState(client).next = { refused: true };
+        if (parsed.type === 'push') this.pushSource(client).refuseNext();
         return this.error(client, parsed.code, parsed.message);
       }
       const m = parsed.message;
@@ -421,7 +277,7 @@ export class CctferServer {
           for (const s of m.sources) client.subscriptions.delete(s);
           return;
         case 'push':
-          this.pushState(client).next = { frame: m.frame, pts: m.pts };
+          this.pushSource(client).announce(m.frame, m.pts);
           return;
       }
     } catch (err) {
@@ -429,61 +285,14 @@ export class CctferServer {
     }
   }
 
-  private pushState(client: Client): NonNullable<Client['push']> {
-    if (!client.push) {
-      const source = `${PUSH_PREFIX}${client.id}`;
-      client.push = {
-        channel: this.o.pipeline.addPushSource(source),
-        source,
-        frames: 0,
-        lastPts: -Infinity,
-      };
-    }
-    return client.push;
-  }
-
-  private onImage(client: Client, bytes: Buffer): void {
-    if (bytes.length > this.o.maxImageBytes)
-      return this.error(
-        client,
-        'too_large',
-        `images may be at most ${this.o.maxImageBytes} bytes; got ${bytes.length}`,
-      );
-    const push = this.pushState(client);
-    const announced = push.next;
-    push.next = undefined;
-    if (announced?.refused) return;
-    const receivedAt = Date.now();
-    // Tracking needs increasing timestamps: an announced one must move forward, else the frame is
-    // refused (an error for this client; the source and every other one carry on).
-    if (announced?.pts !== undefined && !(announced.pts > push.lastPts))
-      return this.error(
-        client,
-        'bad_timestamp',
-        `pushed frames need increasing timestamps: pts ${announced.pts} after ${push.lastPts}; frame dropped`,
-        push.source,
-      );
-    if (announced?.pts !== undefined) push.lastPts = announced.pts;
-    decodePushedImage(bytes).then(
-      (img) => {
-        if (client.ws.readyState !== client.ws.OPEN) return;
-        const index = announced?.frame ?? push.frames;
-        let pts = announced?.pts ?? receivedAt / 1000;
-        // Unannounced frames take the server clock, which may repeat a value (or trail an
-        // announced one): nudge those forward.
-        if (announced?.pts === undefined && pts <= push.lastPts) pts = push.lastPts + 1e-3;
-        push.lastPts = Math.max(push.lastPts, pts);
-        push.frames++;
-        push.channel.push({ sourceId: push.source, index, pts, ...img });
-      },
-      (err: Error) =>
-        this.error(
-          client,
-          err instanceof ImageError ? 'bad_image' : 'internal',
-          err.message,
-          push.source,
-        ),
+  private pushSource(client: Client): PushSource {
+    client.push ??= new PushSource(
+      this.o.pipeline,
+      client.id,
+      (code, message, source) => this.error(client, code, message, source),
+      () => client.ws.readyState === client.ws.OPEN,
     );
+    return client.push;
   }
 
   // ---- pipeline events -------------------------------------------------------------------------
@@ -494,15 +303,14 @@ export class CctferServer {
     return client.subscriptions.has(source) || client.subscriptions.has('*');
   }
 
-  private onEvent(e: PipelineEvent): void {
+  private onEvent(e: AnalysisEvent): void {
     if (e.type === 'frame') {
       const r = e.result;
-      let text: string | undefined;
+      let fields: ReturnType<typeof frameFields> | undefined;
       for (const c of this.clients.values()) {
         if (!this.wants(c, r.frame.sourceId)) continue;
-        // Serialised once per client only because clientDropped differs; the faces part is shared.
-        text ??= this.frameBody(r);
-        c.outbox.sendFrame(`{"type":"frame","clientDropped":${c.outbox.dropped},${text}`);
+        fields ??= frameFields(r);
+        c.outbox.sendFrame(JSON.stringify({ ...fields, clientDropped: c.outbox.dropped }));
       }
       return;
     }
@@ -513,35 +321,6 @@ export class CctferServer {
     if (e.type === 'error') this.count('source_failed');
     for (const c of this.clients.values()) if (this.wants(c, e.source)) this.send(c, msg);
     if (e.type === 'end' && e.source.startsWith(PUSH_PREFIX)) this.o.pipeline.forget(e.source);
-  }
-
-  private frameBody(r: AnalysedFrame): string {
-    const body = {
-      source: r.frame.sourceId,
-      frame: r.frame.index,
-      pts: round(r.frame.pts, 4),
-      width: r.frame.width,
-      height: r.frame.height,
-      faces: r.faces.map((f) => ({
-        id: f.id,
-        box: {
-          x: round(f.box.x, 1),
-          y: round(f.box.y, 1),
-          width: round(f.box.width, 1),
-          height: round(f.box.height, 1),
-        },
-        score: round(f.score, 4),
-        probs: f.probs.map((p) => round(p, 4)),
-        smoothed: f.smoothed.map((p) => round(p, 4)),
-        label: f.label,
-        smoothedLabel: f.smoothedLabel,
-        consensus: round(Math.min(1, Math.max(0, f.consensus)), 4),
-      })),
-      dropped: r.dropped,
-      t: r.receivedAt,
-      latencyMs: r.analysedAt - r.receivedAt,
-    };
-    return JSON.stringify(body).slice(1);
   }
 
   private statsMessage(): ServerMessage {
