@@ -4,7 +4,6 @@
  * preprocessing, provenance and licence. Everything is validated at load (errors name the field or
  * file) and written atomically (temporary directory + rename).
  */
-import { join } from 'node:path';
 import { writeDirAtomic } from '../util/atomic.ts';
 import { tf } from '../engine/tf.ts';
 import { exportEnsembleOnnx, type EnsembleMember } from './ensemble-export.ts';
