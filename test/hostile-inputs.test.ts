@@ -14,6 +14,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { raw } from './helpers/raw-client.ts';
+import { waitForPath } from './helpers/wait-for-path.ts';
 import { startServe, type RunningServer } from '../pipelines/serve.ts';
 import { annotateVideos } from '../pipelines/annotate.ts';
 import { CctferServer } from '../src/server/server.ts';
@@ -98,7 +99,10 @@ async function oversizedTextClose(running: RunningServer, bytes: number): Promis
     `GET /ws?token=${TOKEN} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: Upgrade\r\n` +
       'Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
   );
-  while (!Buffer.concat(received).includes('\r\n\r\n')) await new Promise((r) => setImmediate(r));
+  while (!Buffer.concat(received).includes('\r\n\r\n')) {
+    if (socket.destroyed) assert.fail('the server closed the connection during the handshake');
+    await Promise.race([new Promise((r) => socket.once('data', r)), closed]);
+  }
   const head = Buffer.concat(received).toString('latin1');
   assert.match(head, /^HTTP\/1\.1 101/);
   received.length = 0;
@@ -115,120 +119,138 @@ async function oversizedTextClose(running: RunningServer, bytes: number): Promis
     ok = socket.write(chunk);
   }
   socket.resume();
-  // The server's close frame (0x88, length, 2-byte code), if one arrives before the socket ends.
-  const deadline = Date.now() + 20_000;
-  for (;;) {
+  // The server's close frame (0x88, length, 2-byte code), if one arrives before the socket ends:
+  // looked for on every chunk received, and once more when the socket closes.
+  const closeCode = () => {
     const all = Buffer.concat(received);
     const at = all.indexOf(0x88);
-    if (at >= 0 && all.length >= at + 4) {
-      socket.destroy();
-      return all.readUInt16BE(at + 2);
-    }
-    if (socket.destroyed || socket.readableEnded || Date.now() > deadline) return 1006;
-    await new Promise((r) => setTimeout(r, 10));
-  }
+    return at >= 0 && all.length >= at + 4 ? all.readUInt16BE(at + 2) : undefined;
+  };
+  const code = await new Promise<number>((resolve) => {
+    const check = () => {
+      const c = closeCode();
+      if (c !== undefined) resolve(c);
+    };
+    socket.on('data', check);
+    socket.once('close', () => resolve(closeCode() ?? 1006));
+    check();
+  });
+  socket.destroy();
+  return code;
 }
 
-describe('hostile clients', { timeout: 240_000 }, () => {
-  it('1 push-timestamps: bad pushed pts are errors for that client; the server and other sources carry on', async () => {
-    const running = await serve({ sources: [fixture('zoom.mp4')], loop: true });
-    try {
-      const watcher = await raw(wsUrl(running));
-      watcher.ws.send(JSON.stringify({ type: 'subscribe', sources: ['zoom'] }));
-      await watcher.next((m) => m.type === 'frame' && m.source === 'zoom');
-      const pusher = await raw(wsUrl(running));
-      const png = await readFile(fixture('astronaut.png'));
-      // A good frame first: pts 2.0.
-      pusher.ws.send('{"type":"push","frame":0,"pts":2}');
-      pusher.ws.send(png);
-      await pusher.next((m) => m.type === 'frame');
-      for (const announce of [
-        '{"type":"push","pts":1e16}',
-        '{"type":"push","pts":1e309}',
-        '{"type":"push","pts":-1}',
-        '{"type":"push","pts":"NaN"}',
-        '{"type":"push","pts":1.5}', // decreasing
-        '{"type":"push","pts":2}', // repeated
-      ]) {
-        const from = pusher.got.length;
-        pusher.ws.send(announce);
+describe('hostile clients', () => {
+  it(
+    '1 push-timestamps: bad pushed pts are errors for that client; the server and other sources carry on',
+    { timeout: 180_000 },
+    async () => {
+      const running = await serve({ sources: [fixture('zoom.mp4')], loop: true });
+      try {
+        const watcher = await raw(wsUrl(running));
+        watcher.ws.send(JSON.stringify({ type: 'subscribe', sources: ['zoom'] }));
+        await watcher.next((m) => m.type === 'frame' && m.source === 'zoom');
+        const pusher = await raw(wsUrl(running));
+        const png = await readFile(fixture('astronaut.png'));
+        // A good frame first: pts 2.0.
+        pusher.ws.send('{"type":"push","frame":0,"pts":2}');
         pusher.ws.send(png);
-        const err = await pusher.next((m) => m.type === 'error', 30_000, from);
-        assert.ok(err.type === 'error', announce);
-        assert.match(err.code, /bad_message|bad_timestamp/, `${announce}: ${err.message}`);
+        await pusher.next((m) => m.type === 'frame');
+        for (const announce of [
+          '{"type":"push","pts":1e16}',
+          '{"type":"push","pts":1e309}',
+          '{"type":"push","pts":-1}',
+          '{"type":"push","pts":"NaN"}',
+          '{"type":"push","pts":1.5}', // decreasing
+          '{"type":"push","pts":2}', // repeated
+        ]) {
+          const from = pusher.got.length;
+          pusher.ws.send(announce);
+          pusher.ws.send(png);
+          const err = await pusher.next((m) => m.type === 'error', 30_000, from);
+          assert.ok(err.type === 'error', announce);
+          assert.match(err.code, /bad_message|bad_timestamp/, `${announce}: ${err.message}`);
+        }
+        // The pusher can go on with a good timestamp, and the watcher still gets file frames.
+        const from = pusher.got.length;
+        pusher.ws.send('{"type":"push","frame":9,"pts":3}');
+        pusher.ws.send(png);
+        const ok = await pusher.next((m) => m.type === 'frame', 30_000, from);
+        assert.ok(ok.type === 'frame' && ok.frame === 9 && ok.faces[0]?.label === 'Happiness');
+        const seen = watcher.got.length;
+        await watcher.next((m) => m.type === 'frame' && m.source === 'zoom', 30_000, seen);
+        assert.ok(!watcher.got.some((m) => m.type === 'end'), 'no source ended');
+        watcher.ws.close();
+        pusher.ws.close();
+      } finally {
+        await running.close();
       }
-      // The pusher can go on with a good timestamp, and the watcher still gets file frames.
-      const from = pusher.got.length;
-      pusher.ws.send('{"type":"push","frame":9,"pts":3}');
-      pusher.ws.send(png);
-      const ok = await pusher.next((m) => m.type === 'frame', 30_000, from);
-      assert.ok(ok.type === 'frame' && ok.frame === 9 && ok.faces[0]?.label === 'Happiness');
-      const seen = watcher.got.length;
-      await watcher.next((m) => m.type === 'frame' && m.source === 'zoom', 30_000, seen);
-      assert.ok(!watcher.got.some((m) => m.type === 'end'), 'no source ended');
-      watcher.ws.close();
-      pusher.ws.close();
-    } finally {
-      await running.close();
-    }
-  });
+    },
+  );
 
-  it("2 push-privacy: a '*' subscriber gets no other client's pushed frames or end events", async () => {
-    const running = await serve();
-    try {
-      const nosy = await raw(wsUrl(running));
-      nosy.ws.send(JSON.stringify({ type: 'subscribe', sources: ['*'] }));
-      const pusher = await raw(wsUrl(running));
-      await pusher.next((m) => m.type === 'hello');
-      const id = (pusher.got[0] as Extract<ServerMessage, { type: 'hello' }>).clientId;
-      pusher.ws.send('{"type":"push","pts":1}');
-      pusher.ws.send(await readFile(fixture('astronaut.png')));
-      await pusher.next((m) => m.type === 'frame');
-      // Results go to every wanting client at once; a pong sent after arrives after them.
-      await nosy.settle('after-frame');
-      pusher.ws.close();
-      // The push source is forgotten right after its end event went out.
-      while (running.pipeline.stats().some((s) => s.source === `push:${id}`))
-        await new Promise((r) => setImmediate(r));
-      await nosy.settle('after-end');
-      const leaked = nosy.got.filter(
-        (m) => (m.type === 'frame' || m.type === 'end') && m.source === `push:${id}`,
-      );
-      assert.deepEqual(leaked, []);
-      nosy.ws.close();
-    } finally {
-      await running.close();
-    }
-  });
+  it(
+    "2 push-privacy: a '*' subscriber gets no other client's pushed frames or end events",
+    { timeout: 180_000 },
+    async () => {
+      const running = await serve();
+      try {
+        const nosy = await raw(wsUrl(running));
+        nosy.ws.send(JSON.stringify({ type: 'subscribe', sources: ['*'] }));
+        const pusher = await raw(wsUrl(running));
+        await pusher.next((m) => m.type === 'hello');
+        const id = (pusher.got[0] as Extract<ServerMessage, { type: 'hello' }>).clientId;
+        pusher.ws.send('{"type":"push","pts":1}');
+        pusher.ws.send(await readFile(fixture('astronaut.png')));
+        await pusher.next((m) => m.type === 'frame');
+        // Results go to every wanting client at once; a pong sent after arrives after them.
+        await nosy.settle('after-frame');
+        pusher.ws.close();
+        // The push source is forgotten right after its end event went out.
+        while (running.pipeline.stats().some((s) => s.source === `push:${id}`))
+          await new Promise((r) => setImmediate(r));
+        await nosy.settle('after-end');
+        const leaked = nosy.got.filter(
+          (m) => (m.type === 'frame' || m.type === 'end') && m.source === `push:${id}`,
+        );
+        assert.deepEqual(leaked, []);
+        nosy.ws.close();
+      } finally {
+        await running.close();
+      }
+    },
+  );
 
-  it('3 host-header: with --no-auth a foreign Host (DNS rebinding) gets neither /stats nor a WebSocket', async () => {
-    const running = await serve({ auth: false });
-    try {
-      const evil = { host: 'evil.example:8080', origin: 'http://evil.example:8080' };
-      assert.equal(await get(`${running.url}/stats`, evil), 421);
-      const upgrade = {
-        ...evil,
-        connection: 'Upgrade',
-        upgrade: 'websocket',
-        'sec-websocket-version': '13',
-        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-      };
-      assert.notEqual(await get(`${running.url}/ws`, upgrade), 101);
-      // The real names still work.
-      const port = new URL(running.url).port;
-      assert.equal(await get(`${running.url}/stats`, { host: `localhost:${port}` }), 200);
-      assert.equal(
-        await get(`${running.url}/ws`, {
-          ...upgrade,
-          host: `127.0.0.1:${port}`,
-          origin: `http://localhost:${port}`,
-        }),
-        101,
-      );
-    } finally {
-      await running.close();
-    }
-  });
+  it(
+    '3 host-header: with --no-auth a foreign Host (DNS rebinding) gets neither /stats nor a WebSocket',
+    { timeout: 180_000 },
+    async () => {
+      const running = await serve({ auth: false });
+      try {
+        const evil = { host: 'evil.example:8080', origin: 'http://evil.example:8080' };
+        assert.equal(await get(`${running.url}/stats`, evil), 421);
+        const upgrade = {
+          ...evil,
+          connection: 'Upgrade',
+          upgrade: 'websocket',
+          'sec-websocket-version': '13',
+          'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        };
+        assert.notEqual(await get(`${running.url}/ws`, upgrade), 101);
+        // The real names still work.
+        const port = new URL(running.url).port;
+        assert.equal(await get(`${running.url}/stats`, { host: `localhost:${port}` }), 200);
+        assert.equal(
+          await get(`${running.url}/ws`, {
+            ...upgrade,
+            host: `127.0.0.1:${port}`,
+            origin: `http://localhost:${port}`,
+          }),
+          101,
+        );
+      } finally {
+        await running.close();
+      }
+    },
+  );
 
   it('4 short-token: tokens under 16 characters are refused with a clear message', () => {
     const pipeline = {} as never;
@@ -244,50 +266,62 @@ describe('hostile clients', { timeout: 240_000 }, () => {
     assert.doesNotThrow(() => new CctferServer({ pipeline, model, token: '1234567890123456' }));
   });
 
-  it('5 serve-startup-errors: each exits non-zero with one clear line instead of hanging', async () => {
-    const busy = createServer();
-    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
-    const port = String((busy.address() as { port: number }).port);
-    try {
-      const cases: [string[], Record<string, string>, RegExp][] = [
-        [['--no-auth', '--host', '0.0.0.0'], {}, /auth can be turned off only on a loopback host/],
-        [[], { CCTFER_TOKEN: 'short' }, /at least 16 characters/],
-        [['--port', port], { CCTFER_TOKEN: TOKEN }, new RegExp(`port ${port} .*already in use`)],
-        [
-          ['--port', '70000'],
-          { CCTFER_TOKEN: TOKEN },
-          /--port must be a whole number from 0 to 65535/,
-        ],
-        [
-          ['--source', '/nonexistent.mp4'],
-          { CCTFER_TOKEN: TOKEN },
-          /nonexistent\.mp4: no such file/,
-        ],
-      ];
-      for (const [args, env, message] of cases) {
-        const r = await runCli(['serve', ...args], env);
-        assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
-        const lines = r.stderr.split('\n').filter((l) => l.startsWith('cctfer:'));
-        assert.equal(lines.length, 1, r.stderr);
-        assert.match(lines[0]!, message);
-        assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  it(
+    '5 serve-startup-errors: each exits non-zero with one clear line instead of hanging',
+    { timeout: 180_000 },
+    async () => {
+      const busy = createServer();
+      await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+      const port = String((busy.address() as { port: number }).port);
+      try {
+        const cases: [string[], Record<string, string>, RegExp][] = [
+          [
+            ['--no-auth', '--host', '0.0.0.0'],
+            {},
+            /auth can be turned off only on a loopback host/,
+          ],
+          [[], { CCTFER_TOKEN: 'short' }, /at least 16 characters/],
+          [['--port', port], { CCTFER_TOKEN: TOKEN }, new RegExp(`port ${port} .*already in use`)],
+          [
+            ['--port', '70000'],
+            { CCTFER_TOKEN: TOKEN },
+            /--port must be a whole number from 0 to 65535/,
+          ],
+          [
+            ['--source', '/nonexistent.mp4'],
+            { CCTFER_TOKEN: TOKEN },
+            /nonexistent\.mp4: no such file/,
+          ],
+        ];
+        for (const [args, env, message] of cases) {
+          const r = await runCli(['serve', ...args], env);
+          assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+          const lines = r.stderr.split('\n').filter((l) => l.startsWith('cctfer:'));
+          assert.equal(lines.length, 1, r.stderr);
+          assert.match(lines[0]!, message);
+          assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+        }
+      } finally {
+        busy.close();
       }
-    } finally {
-      busy.close();
-    }
-  });
+    },
+  );
 
-  it('11 oversized-text: a message over the size limit closes with 1009, not 1006', async () => {
-    const running = await serve({ maxImageBytes: 1 << 20 });
-    try {
-      assert.equal(await oversizedTextClose(running, 100 << 20), 1009);
-    } finally {
-      await running.close();
-    }
-  });
+  it(
+    '11 oversized-text: a message over the size limit closes with 1009, not 1006',
+    { timeout: 180_000 },
+    async () => {
+      const running = await serve({ maxImageBytes: 1 << 20 });
+      try {
+        assert.equal(await oversizedTextClose(running, 100 << 20), 1009);
+      } finally {
+        await running.close();
+      }
+    },
+  );
 });
 
-describe('careless inputs', { timeout: 240_000 }, () => {
+describe('careless inputs', () => {
   /** Faces found in each decoded frame of a clip. */
   async function facesPerFrame(path: string): Promise<number> {
     const detector = await FaceDetector.create();
@@ -304,199 +338,212 @@ describe('careless inputs', { timeout: 240_000 }, () => {
       : []),
   ];
   for (const ff of ffmpegs)
-    it(`6 rotated-video: a phone-style clip (transposed + rotation tag) finds the untagged clip's faces (${ff.name})`, async () => {
+    it(
+      `6 rotated-video: a phone-style clip (transposed + rotation tag) finds the untagged clip's faces (${ff.name})`,
+      { timeout: 180_000 },
+      async () => {
+        const dir = await tmp();
+        try {
+          const plain = join(dir, 'plain.mp4');
+          const turned = join(dir, 'turned.mp4');
+          const phone = join(dir, 'phone.mp4');
+          const enc = ['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-t', '1'];
+          execFileSync(ff.path, ['-v', 'error', '-y', '-i', fixture('zoom.mp4'), ...enc, plain]);
+          // Pixels stored turned a quarter clockwise, and a tag telling players to turn them back.
+          execFileSync(ff.path, [
+            '-v',
+            'error',
+            '-y',
+            '-i',
+            plain,
+            '-vf',
+            'transpose=1',
+            ...enc,
+            turned,
+          ]);
+          execFileSync(ff.path, [
+            '-v',
+            'error',
+            '-y',
+            '-i',
+            turned,
+            '-c',
+            'copy',
+            '-metadata:s:v:0',
+            'rotate=90',
+            phone,
+          ]);
+          const stderr = (() => {
+            try {
+              execFileSync(ff.path, ['-hide_banner', '-i', phone], { stdio: 'pipe' });
+            } catch (e) {
+              return String((e as { stderr: Buffer }).stderr);
+            }
+            return '';
+          })();
+          assert.match(stderr, /rotat/i, 'the clip carries a rotation');
+          const want = await facesPerFrame(plain);
+          const got = await facesPerFrame(phone);
+          assert.ok(want >= 20, `untagged clip: ${want} faces`);
+          assert.ok(Math.abs(got - want) <= 0.1 * want, `tagged ${got} vs untagged ${want} faces`);
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      },
+    );
+
+  it(
+    '7 annotate-collisions: day1/clip.mp4 and day2/clip.mp4 into one --out are both analysed; Unicode names kept',
+    { timeout: 180_000 },
+    async () => {
       const dir = await tmp();
       try {
-        const plain = join(dir, 'plain.mp4');
-        const turned = join(dir, 'turned.mp4');
-        const phone = join(dir, 'phone.mp4');
-        const enc = ['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-t', '1'];
-        execFileSync(ff.path, ['-v', 'error', '-y', '-i', fixture('zoom.mp4'), ...enc, plain]);
-        // Pixels stored turned a quarter clockwise, and a tag telling players to turn them back.
-        execFileSync(ff.path, [
-          '-v',
-          'error',
-          '-y',
-          '-i',
-          plain,
-          '-vf',
-          'transpose=1',
-          ...enc,
-          turned,
-        ]);
-        execFileSync(ff.path, [
-          '-v',
-          'error',
-          '-y',
-          '-i',
-          turned,
-          '-c',
-          'copy',
-          '-metadata:s:v:0',
-          'rotate=90',
-          phone,
-        ]);
-        const stderr = (() => {
-          try {
-            execFileSync(ff.path, ['-hide_banner', '-i', phone], { stdio: 'pipe' });
-          } catch (e) {
-            return String((e as { stderr: Buffer }).stderr);
-          }
-          return '';
-        })();
-        assert.match(stderr, /rotat/i, 'the clip carries a rotation');
-        const want = await facesPerFrame(plain);
-        const got = await facesPerFrame(phone);
-        assert.ok(want >= 20, `untagged clip: ${want} faces`);
-        assert.ok(Math.abs(got - want) <= 0.1 * want, `tagged ${got} vs untagged ${want} faces`);
+        for (const [day, src] of [
+          ['day1', 'zoom.mp4'],
+          ['day2', 'crossing.mp4'],
+        ] as const) {
+          await mkdir(join(dir, day));
+          await copyFile(fixture(src), join(dir, day, 'clip.mp4'));
+        }
+        const out = join(dir, 'out');
+        const [a] = await annotateVideos([join(dir, 'day1', 'clip.mp4')], { out });
+        const [b] = await annotateVideos([join(dir, 'day2', 'clip.mp4')], { out });
+        assert.equal(a?.status, 'done', a?.error);
+        assert.equal(b?.status, 'done', `day2: ${b?.status} ${b?.error ?? ''}`);
+        assert.notEqual(a?.dir, b?.dir);
+        assert.equal(b?.summary?.frames, 125, 'day2 is its own video (crossing: 125 frames)');
+        const again = await annotateVideos([join(dir, 'day1', 'clip.mp4')], { out });
+        assert.equal(again[0]?.status, 'skipped', 'the same input finds its own finished output');
+        const uni = join(dir, 'ünïcødé_表情.mp4');
+        await copyFile(fixture('zoom.mp4'), uni);
+        const [u] = await annotateVideos([uni], { out });
+        assert.equal(u?.status, 'done', u?.error);
+        assert.match(basename(u!.dir), /^ünïcødé_表情/);
+        assert.ok((await readdir(out)).includes(basename(u!.dir)));
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
-    });
+    },
+  );
 
-  it('7 annotate-collisions: day1/clip.mp4 and day2/clip.mp4 into one --out are both analysed; Unicode names kept', async () => {
-    const dir = await tmp();
-    try {
-      for (const [day, src] of [
-        ['day1', 'zoom.mp4'],
-        ['day2', 'crossing.mp4'],
-      ] as const) {
-        await mkdir(join(dir, day));
-        await copyFile(fixture(src), join(dir, day, 'clip.mp4'));
+  it(
+    '8 train-cache-labels: editing an annotation file re-ingests the entry with the new labels',
+    { timeout: 180_000 },
+    async () => {
+      const dir = await tmp();
+      try {
+        const crops = join(dir, 'cropped_aligned', 'vid');
+        await mkdir(crops, { recursive: true });
+        for (let i = 1; i <= 5; i++)
+          await sharp({
+            create: {
+              width: 112,
+              height: 112,
+              channels: 3,
+              background: { r: 40 * i, g: 90, b: 120 },
+            },
+          })
+            .jpeg()
+            .toFile(join(crops, `${String(i).padStart(5, '0')}.jpg`));
+        const header = 'Neutral,Anger,Disgust,Fear,Happiness,Sadness,Surprise';
+        const ingest = (labels: number[]) =>
+          ingestEntry(
+            parseAffWild2Annotation(join(dir, 'vid.txt'), [header, ...labels].join('\n') + '\n'),
+            {
+              videosDir: dir,
+              cacheDir: join(dir, 'cache'),
+              detector: wholeImageDetector,
+              framesRoot: join(dir, 'cropped_aligned'),
+              crop: 'aligned',
+              size: 32,
+            },
+          );
+        const first = await ingest([0, 1, 2, 3, 4]);
+        assert.equal(first.status, 'done', first.error);
+        assert.deepEqual(first.cache?.labels, [0, 1, 2, 3, 4]);
+        const same = await ingest([0, 1, 2, 3, 4]);
+        assert.equal(same.status, 'cached');
+        const edited = await ingest([4, 4, 4, 4, 4]);
+        assert.equal(edited.status, 'done', 'new labels: ingested again');
+        assert.deepEqual(edited.cache?.labels, [4, 4, 4, 4, 4]);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
       }
-      const out = join(dir, 'out');
-      const [a] = await annotateVideos([join(dir, 'day1', 'clip.mp4')], { out });
-      const [b] = await annotateVideos([join(dir, 'day2', 'clip.mp4')], { out });
-      assert.equal(a?.status, 'done', a?.error);
-      assert.equal(b?.status, 'done', `day2: ${b?.status} ${b?.error ?? ''}`);
-      assert.notEqual(a?.dir, b?.dir);
-      assert.equal(b?.summary?.frames, 125, 'day2 is its own video (crossing: 125 frames)');
-      const again = await annotateVideos([join(dir, 'day1', 'clip.mp4')], { out });
-      assert.equal(again[0]?.status, 'skipped', 'the same input finds its own finished output');
-      const uni = join(dir, 'ünïcødé_表情.mp4');
-      await copyFile(fixture('zoom.mp4'), uni);
-      const [u] = await annotateVideos([uni], { out });
-      assert.equal(u?.status, 'done', u?.error);
-      assert.match(basename(u!.dir), /^ünïcødé_表情/);
-      assert.ok((await readdir(out)).includes(basename(u!.dir)));
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 
-  it('8 train-cache-labels: editing an annotation file re-ingests the entry with the new labels', async () => {
-    const dir = await tmp();
-    try {
-      const crops = join(dir, 'cropped_aligned', 'vid');
-      await mkdir(crops, { recursive: true });
-      for (let i = 1; i <= 5; i++)
-        await sharp({
-          create: {
-            width: 112,
-            height: 112,
-            channels: 3,
-            background: { r: 40 * i, g: 90, b: 120 },
-          },
-        })
-          .jpeg()
-          .toFile(join(crops, `${String(i).padStart(5, '0')}.jpg`));
-      const header = 'Neutral,Anger,Disgust,Fear,Happiness,Sadness,Surprise';
-      const ingest = (labels: number[]) =>
-        ingestEntry(
-          parseAffWild2Annotation(join(dir, 'vid.txt'), [header, ...labels].join('\n') + '\n'),
-          {
-            videosDir: dir,
-            cacheDir: join(dir, 'cache'),
-            detector: wholeImageDetector,
-            framesRoot: join(dir, 'cropped_aligned'),
-            crop: 'aligned',
-            size: 32,
-          },
+  it(
+    '9 render-leftovers: a kill during MP4 rendering leaves its scratch under --out, and the next run removes it',
+    { timeout: 180_000 },
+    async () => {
+      const dir = await tmp();
+      try {
+        const out = join(dir, 'out');
+        const before = (await readdir(tmpdir())).filter((n) => n.startsWith('cctfer-render-'));
+        const child = spawn(process.execPath, [
+          cli,
+          'annotate',
+          fixture('crossing.mp4'),
+          '--out',
+          out,
+          '--video',
+          '--quiet',
+        ]);
+        const exited = new Promise((r) => child.on('exit', r));
+        const scratch = await waitForPath(out, (p) => /^\.render-[^/]*$/.test(p), exited);
+        child.kill('SIGKILL');
+        assert.ok(scratch, 'the render scratch folder lives under --out');
+        const after = (await readdir(tmpdir())).filter((n) => n.startsWith('cctfer-render-'));
+        assert.deepEqual(
+          after.filter((n) => !before.includes(n)),
+          [],
+          'nothing new in the system temp',
         );
-      const first = await ingest([0, 1, 2, 3, 4]);
-      assert.equal(first.status, 'done', first.error);
-      assert.deepEqual(first.cache?.labels, [0, 1, 2, 3, 4]);
-      const same = await ingest([0, 1, 2, 3, 4]);
-      assert.equal(same.status, 'cached');
-      const edited = await ingest([4, 4, 4, 4, 4]);
-      assert.equal(edited.status, 'done', 'new labels: ingested again');
-      assert.deepEqual(edited.cache?.labels, [4, 4, 4, 4, 4]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('9 render-leftovers: a kill during MP4 rendering leaves its scratch under --out, and the next run removes it', async () => {
-    const dir = await tmp();
-    try {
-      const out = join(dir, 'out');
-      const before = (await readdir(tmpdir())).filter((n) => n.startsWith('cctfer-render-'));
-      const child = spawn(process.execPath, [
-        cli,
-        'annotate',
-        fixture('crossing.mp4'),
-        '--out',
-        out,
-        '--video',
-        '--quiet',
-      ]);
-      let exited = false;
-      child.on('exit', () => (exited = true));
-      let scratch: string | undefined;
-      while (!scratch && !exited) {
-        scratch = (await readdir(out).catch(() => [] as string[])).find((n) =>
-          n.startsWith('.render-'),
+        const second = await runCli(['annotate', fixture('crossing.mp4'), '--out', out, '--quiet']);
+        assert.equal(second.code, 0, second.stderr);
+        assert.deepEqual(
+          (await readdir(out)).filter((n) => n.startsWith('.')),
+          [],
+          'swept on start',
         );
-        if (!scratch) await new Promise((r) => setTimeout(r, 20));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
       }
-      child.kill('SIGKILL');
-      assert.ok(scratch, 'the render scratch folder lives under --out');
-      const after = (await readdir(tmpdir())).filter((n) => n.startsWith('cctfer-render-'));
-      assert.deepEqual(
-        after.filter((n) => !before.includes(n)),
-        [],
-        'nothing new in the system temp',
-      );
-      const second = await runCli(['annotate', fixture('crossing.mp4'), '--out', out, '--quiet']);
-      assert.equal(second.code, 0, second.stderr);
-      assert.deepEqual(
-        (await readdir(out)).filter((n) => n.startsWith('.')),
-        [],
-        'swept on start',
-      );
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 
-  it('10 clear-messages: BOM and empty submission files, and audio-only input, say what is wrong', async () => {
-    const bom = checkTxt('a.txt', `\uFEFF${SUBMISSION_HEADER}\n0\n1\n`);
-    assert.equal(bom.length, 1);
-    assert.match(bom[0]!, /byte-order mark/);
-    const empty = checkTxt('b.txt', '');
-    assert.equal(empty.length, 1);
-    assert.match(empty[0]!, /b\.txt: the file is empty/);
-    assert.doesNotMatch(empty[0]!, /-1/);
-    const dir = await tmp();
-    try {
-      const audio = join(dir, 'voice.m4a');
-      execFileSync(resolveFfmpeg().path, [
-        '-v',
-        'error',
-        '-f',
-        'lavfi',
-        '-i',
-        'sine=frequency=440:duration=1',
-        '-c:a',
-        'aac',
-        audio,
-      ]);
-      const [r] = await annotateVideos([audio], { out: join(dir, 'out') });
-      assert.equal(r?.status, 'failed');
-      assert.match(r?.error ?? '', /voice\.m4a.*no video stream \(audio only\)/);
-      assert.doesNotMatch(r?.error ?? '', /At least one output file/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+  it(
+    '10 clear-messages: BOM and empty submission files, and audio-only input, say what is wrong',
+    { timeout: 180_000 },
+    async () => {
+      const bom = checkTxt('a.txt', `\uFEFF${SUBMISSION_HEADER}\n0\n1\n`);
+      assert.equal(bom.length, 1);
+      assert.match(bom[0]!, /byte-order mark/);
+      const empty = checkTxt('b.txt', '');
+      assert.equal(empty.length, 1);
+      assert.match(empty[0]!, /b\.txt: the file is empty/);
+      assert.doesNotMatch(empty[0]!, /-1/);
+      const dir = await tmp();
+      try {
+        const audio = join(dir, 'voice.m4a');
+        execFileSync(resolveFfmpeg().path, [
+          '-v',
+          'error',
+          '-f',
+          'lavfi',
+          '-i',
+          'sine=frequency=440:duration=1',
+          '-c:a',
+          'aac',
+          audio,
+        ]);
+        const [r] = await annotateVideos([audio], { out: join(dir, 'out') });
+        assert.equal(r?.status, 'failed');
+        assert.match(r?.error ?? '', /voice\.m4a.*no video stream \(audio only\)/);
+        assert.doesNotMatch(r?.error ?? '', /At least one output file/);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { startServe, type RunningServer } from '../pipelines/serve.ts';
@@ -6,7 +6,6 @@ import { CctferClient } from '../src/client/index.ts';
 import { CctferServer } from '../src/server/server.ts';
 import { Outbox } from '../src/server/outbox.ts';
 import { TokenBucket } from '../src/server/rate-limit.ts';
-import { quantile } from '../src/stream/stats.ts';
 
 const zoom = fileURLToPath(new URL('../fixtures/zoom.mp4', import.meta.url));
 const TOKEN = 'slow-client-token-0123';
@@ -54,10 +53,11 @@ describe('Outbox (per-client queue)', () => {
   });
 });
 
-describe('slow clients and reconnects (paced source)', { timeout: 120_000 }, () => {
+describe('slow clients and reconnects (paced source)', () => {
   let running: RunningServer;
   let wsUrl: string;
-  before(async () => {
+  // A fresh server per test.
+  beforeEach(async () => {
     running = await startServe({
       sources: [zoom],
       port: 0,
@@ -68,100 +68,95 @@ describe('slow clients and reconnects (paced source)', { timeout: 120_000 }, () 
     });
     wsUrl = running.url.replace('http', 'ws') + '/ws';
   });
-  after(async () => running?.close());
+  afterEach(async () => running?.close());
 
-  async function p95Latency(client: CctferClient, frames: number): Promise<number> {
-    const latencies: number[] = [];
-    await new Promise<void>((resolve) => {
-      const off = client.on('frame', (m) => {
-        latencies.push(Date.now() - m.t);
-        if (latencies.length >= frames) {
-          off();
-          resolve();
-        }
+  it(
+    'a client that stops reading does not hold up another: it gets every frame, none dropped',
+    { timeout: 120_000 },
+    async () => {
+      // The latency comparison (p95 alone vs beside a stalled client) is bench/slow-client's.
+      const a = new CctferClient(wsUrl, { token: TOKEN });
+      await a.connect();
+      a.subscribe(['zoom']);
+      await a.once('frame', 30_000);
+      const b = new CctferClient(wsUrl, { token: TOKEN });
+      await b.connect();
+      b.subscribe(['zoom']);
+      b.pauseReading();
+      const got: { frame: number; clientDropped: number; dropped: number }[] = [];
+      await new Promise<void>((resolve) => {
+        const off = a.on('frame', (m) => {
+          got.push(m);
+          if (got.length >= 60) {
+            off();
+            resolve();
+          }
+        });
       });
-    });
-    return quantile(
-      latencies.sort((a, b) => a - b),
-      0.95,
-    );
-  }
+      b.close();
+      a.close();
+      // Frames the source itself dropped (latest wins under load) are not A's: none were A's own.
+      assert.ok(
+        got.every((m) => m.clientDropped === 0),
+        'A lost no frame to its queue',
+      );
+      const gaps = got.slice(1).map((m, i) => m.frame - (got[i] as { frame: number }).frame);
+      const sourceDrops = (got.at(-1)?.dropped ?? 0) - (got[0]?.dropped ?? 0);
+      assert.equal(
+        gaps.reduce((s, g) => s + g - 1, 0),
+        sourceDrops,
+        'every frame the source analysed reached A',
+      );
+      const stats = running.pipeline.stats()[0];
+      assert.ok(stats && stats.framesAnalysed > 0 && !stats.ended, JSON.stringify(stats));
+    },
+  );
 
-  it("a client that stops reading leaves another client's p95 latency within 1.2×", async (t) => {
-    const a = new CctferClient(wsUrl, { token: TOKEN });
-    await a.connect();
-    a.subscribe(['zoom']);
-    await p95Latency(a, 10); // warm-up
-    const median = (v: number[]) => [...v].sort((x, y) => x - y)[v.length >> 1] as number;
-    // Windows alone and with a stalled client alternate, so load from elsewhere on this 2-core
-    // machine (other test files run concurrently) hits both sides alike; the medians compare.
-    // Noise only ever inflates one attempt at random; a real coupling would fail all three.
-    let verdict = '';
-    for (let attempt = 1; attempt <= 3; attempt++) {
-      const alone: number[] = [];
-      const stalled: number[] = [];
-      for (let round = 0; round < 3; round++) {
-        alone.push(await p95Latency(a, 25));
-        const b = new CctferClient(wsUrl, { token: TOKEN });
-        await b.connect();
-        b.subscribe(['zoom']);
-        b.pauseReading();
-        stalled.push(await p95Latency(a, 25));
-        b.close();
+  it(
+    'the client reconnects after a server restart and re-subscribes',
+    { timeout: 120_000 },
+    async () => {
+      const first = new CctferServer({
+        pipeline: running.pipeline,
+        model: { name: 'default', members: 2, engine: 'onnx' },
+        sources: [{ id: 'zoom', kind: 'file', live: true }],
+        port: 0,
+        token: TOKEN,
+      });
+      const { port, url } = await first.listen();
+      const client = new CctferClient(`${url.replace('http', 'ws')}/ws`, {
+        token: TOKEN,
+        reconnect: { minMs: 50, maxMs: 200 },
+      });
+      const hellos: string[] = [];
+      client.on('hello', (h) => hellos.push(h.clientId));
+      await client.connect();
+      client.subscribe(['zoom']);
+      await client.once('frame');
+      const closed = client.once('close');
+      await first.close();
+      const c = await closed;
+      assert.ok(c.reconnectInMs !== undefined, 'a reconnect is scheduled');
+      // At least one reconnect attempt fails while no server listens (it schedules the next).
+      const failed = await client.once('close', 10_000);
+      assert.ok(failed.reconnectInMs !== undefined, 'a failed attempt schedules another');
+      const second = new CctferServer({
+        pipeline: running.pipeline,
+        model: { name: 'default', members: 2, engine: 'onnx' },
+        sources: [{ id: 'zoom', kind: 'file', live: true }],
+        port,
+        token: TOKEN,
+      });
+      await second.listen();
+      try {
+        const frame = await client.once('frame', 10_000);
+        assert.equal(frame.source, 'zoom', 'subscriptions are restored');
+        assert.equal(hellos.length, 2);
+        assert.notEqual(hellos[0], hellos[1]);
+      } finally {
+        client.close();
+        await second.close();
       }
-      const reference = median(alone);
-      const withSlow = median(stalled);
-      verdict = `attempt ${attempt}: p95 alone ${alone.join('/')} ms (median ${reference}), with a stalled client ${stalled.join('/')} ms (median ${withSlow})`;
-      t.diagnostic(verdict);
-      // Latencies are whole milliseconds: a 3 ms floor keeps the ratio meaningful at ~20 ms.
-      if (withSlow <= Math.max(1.2 * reference, reference + 3)) break;
-      if (attempt === 3) assert.fail(verdict);
-    }
-    a.close();
-    const stats = running.pipeline.stats()[0];
-    // The source kept flowing (no throughput floor here: speed is bench/live's business).
-    assert.ok(stats && stats.framesAnalysed > 0 && !stats.ended, JSON.stringify(stats));
-  });
-
-  it('the client reconnects after a server restart and re-subscribes', async () => {
-    const first = new CctferServer({
-      pipeline: running.pipeline,
-      model: { name: 'default', members: 2, engine: 'onnx' },
-      sources: [{ id: 'zoom', kind: 'file', live: true }],
-      port: 0,
-      token: TOKEN,
-    });
-    const { port, url } = await first.listen();
-    const client = new CctferClient(`${url.replace('http', 'ws')}/ws`, {
-      token: TOKEN,
-      reconnect: { minMs: 50, maxMs: 200 },
-    });
-    const hellos: string[] = [];
-    client.on('hello', (h) => hellos.push(h.clientId));
-    await client.connect();
-    client.subscribe(['zoom']);
-    await client.once('frame');
-    const closed = client.once('close');
-    await first.close();
-    const c = await closed;
-    assert.ok(c.reconnectInMs !== undefined, 'a reconnect is scheduled');
-    await new Promise((r) => setTimeout(r, 300));
-    const second = new CctferServer({
-      pipeline: running.pipeline,
-      model: { name: 'default', members: 2, engine: 'onnx' },
-      sources: [{ id: 'zoom', kind: 'file', live: true }],
-      port,
-      token: TOKEN,
-    });
-    await second.listen();
-    try {
-      const frame = await client.once('frame', 10_000);
-      assert.equal(frame.source, 'zoom', 'subscriptions are restored');
-      assert.equal(hellos.length, 2);
-      assert.notEqual(hellos[0], hellos[1]);
-    } finally {
-      client.close();
-      await second.close();
-    }
-  });
+    },
+  );
 });

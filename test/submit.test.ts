@@ -91,7 +91,7 @@ describe('submission rules', () => {
   });
 });
 
-describe('cctfer submit end to end', { timeout: 240_000 }, () => {
+describe('cctfer submit end to end', () => {
   let dir: string;
   let videos: string;
   before(async () => {
@@ -104,54 +104,62 @@ describe('cctfer submit end to end', { timeout: 240_000 }, () => {
   });
   after(async () => rm(dir, { recursive: true, force: true }));
 
-  it('writes one file per entry with one label per decoded frame; --check passes, then catches each fault', async () => {
-    const out = join(dir, 'out');
-    assert.deepEqual(await readEntryList(join(dir, 'list.txt')), ['one', 'two_left', 'two_right']);
-    const results = await submit({ videosDir: videos, list: join(dir, 'list.txt'), out });
-    assert.deepEqual(
-      results.map((r) => [r.name, r.status, r.frames, r.error]),
-      [
-        ['one', 'done', 64, undefined],
-        ['two_left', 'done', 125, undefined],
-        ['two_right', 'done', 125, undefined],
-      ],
-    );
-    const ok = await checkSubmission(out, { videosDir: videos, list: join(dir, 'list.txt') });
-    assert.deepEqual(ok, { files: 3, problems: [] });
-    const left = (await readFile(join(out, 'two_left.txt'), 'utf8')).split('\n');
-    assert.equal(left[0], SUBMISSION_HEADER);
-    assert.ok(
-      left.slice(1, -1).every((l) => l === '4'),
-      'the astronaut is happy on both sides',
-    );
+  it(
+    'writes one file per entry with one label per decoded frame; --check passes, then catches each fault',
+    { timeout: 240_000 },
+    async () => {
+      const out = join(dir, 'out');
+      assert.deepEqual(await readEntryList(join(dir, 'list.txt')), [
+        'one',
+        'two_left',
+        'two_right',
+      ]);
+      const results = await submit({ videosDir: videos, list: join(dir, 'list.txt'), out });
+      assert.deepEqual(
+        results.map((r) => [r.name, r.status, r.frames, r.error]),
+        [
+          ['one', 'done', 64, undefined],
+          ['two_left', 'done', 125, undefined],
+          ['two_right', 'done', 125, undefined],
+        ],
+      );
+      const ok = await checkSubmission(out, { videosDir: videos, list: join(dir, 'list.txt') });
+      assert.deepEqual(ok, { files: 3, problems: [] });
+      const left = (await readFile(join(out, 'two_left.txt'), 'utf8')).split('\n');
+      assert.equal(left[0], SUBMISSION_HEADER);
+      assert.ok(
+        left.slice(1, -1).every((l) => l === '4'),
+        'the astronaut is happy on both sides',
+      );
 
-    const faults: [string, (lines: string[]) => string[], RegExp][] = [
-      [
-        'missing line',
-        (l) => l.slice(0, -2).concat(''),
-        /two_left\.txt: 124 label lines, but the video decodes to 125 frames/,
-      ],
-      ['bad header', (l) => ['neutral,anger', ...l.slice(1)], /two_left\.txt:1: header must be/],
-      [
-        'label out of range',
-        (l) => [l[0] as string, '9', ...l.slice(2)],
-        /two_left\.txt:2: label must be an integer 0\.\.6, got '9'/,
-      ],
-    ];
-    for (const [what, edit, expected] of faults) {
-      const bad = join(dir, `bad-${what.replace(/ /g, '-')}`);
-      await mkdir(bad);
-      await writeFile(join(bad, 'two_left.txt'), edit(left).join('\n'));
-      const report = await checkSubmission(bad, { videosDir: videos });
-      assert.match(report.problems.join('\n'), expected, what);
-    }
-    const missing = await checkSubmission(join(dir, 'bad-bad-header'), {
-      list: join(dir, 'list.txt'),
-    });
-    assert.match(missing.problems.join('\n'), /one\.txt: missing/);
-  });
+      const faults: [string, (lines: string[]) => string[], RegExp][] = [
+        [
+          'missing line',
+          (l) => l.slice(0, -2).concat(''),
+          /two_left\.txt: 124 label lines, but the video decodes to 125 frames/,
+        ],
+        ['bad header', (l) => ['neutral,anger', ...l.slice(1)], /two_left\.txt:1: header must be/],
+        [
+          'label out of range',
+          (l) => [l[0] as string, '9', ...l.slice(2)],
+          /two_left\.txt:2: label must be an integer 0\.\.6, got '9'/,
+        ],
+      ];
+      for (const [what, edit, expected] of faults) {
+        const bad = join(dir, `bad-${what.replace(/ /g, '-')}`);
+        await mkdir(bad);
+        await writeFile(join(bad, 'two_left.txt'), edit(left).join('\n'));
+        const report = await checkSubmission(bad, { videosDir: videos });
+        assert.match(report.problems.join('\n'), expected, what);
+      }
+      const missing = await checkSubmission(join(dir, 'bad-bad-header'), {
+        list: join(dir, 'list.txt'),
+      });
+      assert.match(missing.problems.join('\n'), /one\.txt: missing/);
+    },
+  );
 
-  it('writes the later single-CSV format', async () => {
+  it('writes the later single-CSV format', { timeout: 240_000 }, async () => {
     const out = join(dir, 'csv');
     const results = await submit({
       videosDir: videos,
@@ -173,23 +181,27 @@ describe('cctfer submit end to end', { timeout: 240_000 }, () => {
     assert.equal(lines[1], 'one/00001.jpg,4');
   });
 
-  it('uses cropped_aligned frames, giving missing crops the nearest label', async () => {
-    const root = join(dir, 'cropped_aligned');
-    await mkdir(join(root, 'solo'), { recursive: true });
-    const crop = await sharp(fixture('astronaut.png'))
-      .extract({ left: 150, top: 30, width: 140, height: 140 })
-      .resize(112, 112)
-      .jpeg()
-      .toBuffer();
-    for (const n of [1, 2, 3, 4, 5, 8])
-      await writeFile(join(root, 'solo', `${String(n).padStart(5, '0')}.jpg`), crop);
-    await writeFile(join(dir, 'solo-list.txt'), 'solo\n');
-    const out = join(dir, 'crops-out');
-    const [r] = await submit({ list: join(dir, 'solo-list.txt'), out, framesRoot: root });
-    assert.equal(r?.status, 'done', r?.error);
-    assert.equal(r?.frames, 8);
-    assert.equal(r?.filled, 2);
-    const lines = (await readFile(join(out, 'solo.txt'), 'utf8')).trim().split('\n');
-    assert.equal(lines.length, 9);
-  });
+  it(
+    'uses cropped_aligned frames, giving missing crops the nearest label',
+    { timeout: 240_000 },
+    async () => {
+      const root = join(dir, 'cropped_aligned');
+      await mkdir(join(root, 'solo'), { recursive: true });
+      const crop = await sharp(fixture('astronaut.png'))
+        .extract({ left: 150, top: 30, width: 140, height: 140 })
+        .resize(112, 112)
+        .jpeg()
+        .toBuffer();
+      for (const n of [1, 2, 3, 4, 5, 8])
+        await writeFile(join(root, 'solo', `${String(n).padStart(5, '0')}.jpg`), crop);
+      await writeFile(join(dir, 'solo-list.txt'), 'solo\n');
+      const out = join(dir, 'crops-out');
+      const [r] = await submit({ list: join(dir, 'solo-list.txt'), out, framesRoot: root });
+      assert.equal(r?.status, 'done', r?.error);
+      assert.equal(r?.frames, 8);
+      assert.equal(r?.filled, 2);
+      const lines = (await readFile(join(out, 'solo.txt'), 'utf8')).trim().split('\n');
+      assert.equal(lines.length, 9);
+    },
+  );
 });

@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitForPath } from './helpers/wait-for-path.ts';
 import { makeAffWild2Fixture, frameCode } from '../scripts/make-affwild2-fixture.ts';
 import { decodeFrames } from '../src/video/decode.ts';
 import { readAffWild2Set, parseAffWild2Annotation } from '../src/data/readers/affwild2.ts';
@@ -48,7 +49,7 @@ const epochLosses = async (out: string) =>
         },
     );
 
-describe('Aff-Wild2 training mode', { timeout: 300_000 }, () => {
+describe('Aff-Wild2 training mode', () => {
   let dir: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cctfer-train-'));
@@ -56,175 +57,189 @@ describe('Aff-Wild2 training mode', { timeout: 300_000 }, () => {
   });
   after(async () => rm(dir, { recursive: true, force: true }));
 
-  it('pairs label line i with decoded frame i (a VFR video whose frames show their own index)', async () => {
-    const [a] = await readAffWild2Set(join(dir, 'annotations', 'Validation_Set'));
-    assert.ok(a);
-    let n = 0;
-    const codes: number[] = [];
-    for await (const f of decodeFrames(join(dir, 'videos', 'counter.mp4'))) {
-      const code = await frameCode(f);
-      codes.push(code);
-      assert.equal(a.labels[f.index], code % 7, `frame ${f.index} shows code ${code}`);
-      n++;
-    }
-    assert.equal(n, a.labels.length, 'one label line per decoded frame');
-    assert.ok(
-      new Set(codes).size === codes.length,
-      'every decoded frame is a different source frame',
-    );
-    assert.ok(
-      codes.at(-1)! > n - 1,
-      'the VFR retiming dropped frames, so indices and codes differ',
-    );
-    // The cache keeps the same pairing through detection and cropping.
-    const detector = await DetectorWorker.create({ refine: true });
-    try {
-      const cache = join(dir, 'align-cache');
-      const r = await ingestEntry(a, {
-        videosDir: join(dir, 'videos'),
-        cacheDir: cache,
-        detector,
-        size: 32,
-      });
-      assert.equal(r.status, 'done', r.error);
-      const entry = await readCacheEntry(cache, 'counter');
-      assert.ok(entry && entry.count >= n - 2);
-      entry.frames.forEach((frame, k) =>
-        assert.equal(entry.labels[k], (codes[frame] as number) % 7),
-      );
-      // Ingest resumes per entry: a finished entry is not redone.
-      assert.equal(
-        (
-          await ingestEntry(a, {
-            videosDir: join(dir, 'videos'),
-            cacheDir: cache,
-            detector,
-            size: 32,
-          })
-        ).status,
-        'cached',
-      );
-      // A label file more than one frame off stops that video with a clear message.
-      const long = parseAffWild2Annotation(
-        join(dir, 'solo.txt'),
-        `${AFFWILD2_CLASSES.join(',')}\n${'4\n'.repeat(60)}`,
-      );
-      const bad = await ingestEntry(long, {
-        videosDir: join(dir, 'videos'),
-        cacheDir: cache,
-        detector,
-        size: 32,
-      });
-      assert.equal(bad.status, 'failed');
-      assert.match(bad.error ?? '', /solo\.txt: 60 label lines but the video decodes to 50 frames/);
-    } finally {
-      await detector.close();
-    }
-  });
-
-  it('trains end to end, resumes a killed run to the same losses, exports a bundle annotate uses', async () => {
-    const config = (out: string) => ({
-      data: {
-        videos: 'videos',
-        train: 'annotations/Train_Set',
-        val: 'annotations/Validation_Set',
-        cache: 'cache32',
-        size: 32,
-      },
-      trainer: {
-        arch: 'tiny-cnn',
-        members: 3,
-        batchSize: 16,
-        maxEpochs: 4,
-        iterationsPerEpoch: 12,
-        seed: 3,
-      },
-      out,
-    });
-    await writeFile(join(dir, 'a.json'), JSON.stringify(config('run-a')));
-    await writeFile(join(dir, 'b.json'), JSON.stringify(config('run-b')));
-    await writeFile(join(dir, 'c.json'), JSON.stringify(config('run-c')));
-    const a = await train(join(dir, 'a.json')).done;
-    assert.equal(a.code, 0, a.stderr);
-    assert.match(a.stderr, /training 3 members in 3 worker threads \(wasm backend/);
-    const runA = await epochLosses(join(dir, 'run-a'));
-    assert.equal(runA.length, 4);
-    assert.ok(runA[3]!.meanSup < runA[0]!.meanSup, 'the CE loss goes down');
-    assert.deepEqual((await readdir(join(dir, 'run-a', 'plots'))).sort(), [
-      'confusion.svg',
-      'lambda.svg',
-      'loss.svg',
-      'validation.svg',
-    ]);
-
-    // Kill run b hard during its second epoch, then run it again.
-    const b = train(join(dir, 'b.json'));
-    for (;;) {
-      await new Promise((r) => setTimeout(r, 25));
-      // The first epoch's checkpoint is written: the run is now in its second epoch.
-      if (
-        await readFile(join(dir, 'run-b', 'checkpoint', 'checkpoint.json')).catch(() => undefined)
-      )
-        break;
-    }
-    b.child.kill('SIGKILL');
-    assert.equal((await b.done).signal, 'SIGKILL');
-    const resumed = await train(join(dir, 'b.json')).done;
-    assert.equal(resumed.code, 0, resumed.stderr);
-    assert.match(resumed.stderr, /resuming from .*checkpoint at epoch [234]/);
-    const runB = await epochLosses(join(dir, 'run-b'));
-    assert.deepEqual(
-      runB.map((l) => l.epoch),
-      [0, 1, 2, 3],
-    );
-    runB.forEach((l, i) => {
-      assert.equal(l.meanTotal, runA[i]!.meanTotal, `epoch ${i + 1} total loss`);
-      assert.equal(l.val.ensemble.abaw2021, runA[i]!.val.ensemble.abaw2021);
-    });
-
-    // The same run in one thread takes the same steps (the member workers' gradient is exact).
-    const c = await train(join(dir, 'c.json'), '--member-workers', 'off').done;
-    assert.equal(c.code, 0, c.stderr);
-    assert.match(c.stderr, /training 3 members in one thread/);
-    (await epochLosses(join(dir, 'run-c'))).forEach((l, i) =>
+  it(
+    'pairs label line i with decoded frame i (a VFR video whose frames show their own index)',
+    { timeout: 300_000 },
+    async () => {
+      const [a] = await readAffWild2Set(join(dir, 'annotations', 'Validation_Set'));
+      assert.ok(a);
+      let n = 0;
+      const codes: number[] = [];
+      for await (const f of decodeFrames(join(dir, 'videos', 'counter.mp4'))) {
+        const code = await frameCode(f);
+        codes.push(code);
+        assert.equal(a.labels[f.index], code % 7, `frame ${f.index} shows code ${code}`);
+        n++;
+      }
+      assert.equal(n, a.labels.length, 'one label line per decoded frame');
       assert.ok(
-        Math.abs(l.meanTotal - runA[i]!.meanTotal) < 1e-4,
-        `epoch ${i + 1}: one thread ${l.meanTotal}, workers ${runA[i]!.meanTotal}`,
-      ),
-    );
+        new Set(codes).size === codes.length,
+        'every decoded frame is a different source frame',
+      );
+      assert.ok(
+        codes.at(-1)! > n - 1,
+        'the VFR retiming dropped frames, so indices and codes differ',
+      );
+      // The cache keeps the same pairing through detection and cropping.
+      const detector = await DetectorWorker.create({ refine: true });
+      try {
+        const cache = join(dir, 'align-cache');
+        const r = await ingestEntry(a, {
+          videosDir: join(dir, 'videos'),
+          cacheDir: cache,
+          detector,
+          size: 32,
+        });
+        assert.equal(r.status, 'done', r.error);
+        const entry = await readCacheEntry(cache, 'counter');
+        assert.ok(entry && entry.count >= n - 2);
+        entry.frames.forEach((frame, k) =>
+          assert.equal(entry.labels[k], (codes[frame] as number) % 7),
+        );
+        // Ingest resumes per entry: a finished entry is not redone.
+        assert.equal(
+          (
+            await ingestEntry(a, {
+              videosDir: join(dir, 'videos'),
+              cacheDir: cache,
+              detector,
+              size: 32,
+            })
+          ).status,
+          'cached',
+        );
+        // A label file more than one frame off stops that video with a clear message.
+        const long = parseAffWild2Annotation(
+          join(dir, 'solo.txt'),
+          `${AFFWILD2_CLASSES.join(',')}\n${'4\n'.repeat(60)}`,
+        );
+        const bad = await ingestEntry(long, {
+          videosDir: join(dir, 'videos'),
+          cacheDir: cache,
+          detector,
+          size: 32,
+        });
+        assert.equal(bad.status, 'failed');
+        assert.match(
+          bad.error ?? '',
+          /solo\.txt: 60 label lines but the video decodes to 50 frames/,
+        );
+      } finally {
+        await detector.close();
+      }
+    },
+  );
 
-    const bundle = join(dir, 'run-a', 'bundle');
-    const [r] = await annotateVideos([join(dir, 'videos', 'solo.mp4')], {
-      out: join(dir, 'ann'),
-      bundle,
-    });
-    assert.equal(r?.status, 'done', r?.error);
-    assert.equal(r?.summary?.frames, 50);
-  });
+  it(
+    'trains end to end, resumes a killed run to the same losses, exports a bundle annotate uses',
+    { timeout: 300_000 },
+    async () => {
+      const config = (out: string) => ({
+        data: {
+          videos: 'videos',
+          train: 'annotations/Train_Set',
+          val: 'annotations/Validation_Set',
+          cache: 'cache32',
+          size: 32,
+        },
+        trainer: {
+          arch: 'tiny-cnn',
+          members: 3,
+          batchSize: 16,
+          maxEpochs: 4,
+          iterationsPerEpoch: 12,
+          seed: 3,
+        },
+        out,
+      });
+      await writeFile(join(dir, 'a.json'), JSON.stringify(config('run-a')));
+      await writeFile(join(dir, 'b.json'), JSON.stringify(config('run-b')));
+      await writeFile(join(dir, 'c.json'), JSON.stringify(config('run-c')));
+      const a = await train(join(dir, 'a.json')).done;
+      assert.equal(a.code, 0, a.stderr);
+      assert.match(a.stderr, /training 3 members in 3 worker threads \(wasm backend/);
+      const runA = await epochLosses(join(dir, 'run-a'));
+      assert.equal(runA.length, 4);
+      assert.ok(runA[3]!.meanSup < runA[0]!.meanSup, 'the CE loss goes down');
+      assert.deepEqual((await readdir(join(dir, 'run-a', 'plots'))).sort(), [
+        'confusion.svg',
+        'lambda.svg',
+        'loss.svg',
+        'validation.svg',
+      ]);
 
-  it('evaluates a bundle on an annotated set, per member and ensemble, with a smoothing sweep', async () => {
-    // The pretrained pair: a fixed bundle, so the figures below stay exact whatever the default.
-    const report = await evaluateBundle({
-      bundle: fileURLToPath(new URL('../models/pretrained-pair', import.meta.url)),
-      videosDir: join(dir, 'videos'),
-      annotations: join(dir, 'annotations', 'Train_Set'),
-      sweep: ['none', 'gaussian:3'],
-    });
-    // solo: 45 annotated frames, 25 of them Happiness; the pair is labelled Sadness / Surprise.
-    assert.equal(report.scoredFrames, 45 + 36 + 40);
-    assert.equal(report.entries, 3);
-    assert.deepEqual(
-      report.ensemble.map((e) => e.smoothing),
-      ['none', 'gaussian:3'],
-    );
-    const none = report.ensemble[0]!.report;
-    assert.ok(Math.abs(none.accuracy - 25 / 121) < 1e-9, `accuracy ${none.accuracy}`);
-    assert.ok(Math.abs(none.abaw2021 - (0.67 * none.macroF1 + 0.33 * none.accuracy)) < 1e-12);
-    assert.equal(none.confusion[4]![4], 25);
-    assert.equal(report.members.length, 2);
-  });
+      // Kill run b hard during its second epoch, then run it again.
+      const b = train(join(dir, 'b.json'));
+      // The first epoch's checkpoint is written: the run is now in its second epoch.
+      const written = await waitForPath(
+        dir,
+        (p) => p === join('run-b', 'checkpoint', 'checkpoint.json'),
+        b.done,
+      );
+      assert.ok(written, `run b ended before its first checkpoint: ${(await b.done).stderr}`);
+      b.child.kill('SIGKILL');
+      assert.equal((await b.done).signal, 'SIGKILL');
+      const resumed = await train(join(dir, 'b.json')).done;
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.match(resumed.stderr, /resuming from .*checkpoint at epoch [234]/);
+      const runB = await epochLosses(join(dir, 'run-b'));
+      assert.deepEqual(
+        runB.map((l) => l.epoch),
+        [0, 1, 2, 3],
+      );
+      runB.forEach((l, i) => {
+        assert.equal(l.meanTotal, runA[i]!.meanTotal, `epoch ${i + 1} total loss`);
+        assert.equal(l.val.ensemble.abaw2021, runA[i]!.val.ensemble.abaw2021);
+      });
 
-  it('validates the run config and names the bad field', async () => {
+      // The same run in one thread takes the same steps (the member workers' gradient is exact).
+      const c = await train(join(dir, 'c.json'), '--member-workers', 'off').done;
+      assert.equal(c.code, 0, c.stderr);
+      assert.match(c.stderr, /training 3 members in one thread/);
+      (await epochLosses(join(dir, 'run-c'))).forEach((l, i) =>
+        assert.ok(
+          Math.abs(l.meanTotal - runA[i]!.meanTotal) < 1e-4,
+          `epoch ${i + 1}: one thread ${l.meanTotal}, workers ${runA[i]!.meanTotal}`,
+        ),
+      );
+
+      const bundle = join(dir, 'run-a', 'bundle');
+      const [r] = await annotateVideos([join(dir, 'videos', 'solo.mp4')], {
+        out: join(dir, 'ann'),
+        bundle,
+      });
+      assert.equal(r?.status, 'done', r?.error);
+      assert.equal(r?.summary?.frames, 50);
+    },
+  );
+
+  it(
+    'evaluates a bundle on an annotated set, per member and ensemble, with a smoothing sweep',
+    { timeout: 300_000 },
+    async () => {
+      // The pretrained pair: a fixed bundle, so the figures below stay exact whatever the default.
+      const report = await evaluateBundle({
+        bundle: fileURLToPath(new URL('../models/pretrained-pair', import.meta.url)),
+        videosDir: join(dir, 'videos'),
+        annotations: join(dir, 'annotations', 'Train_Set'),
+        sweep: ['none', 'gaussian:3'],
+      });
+      // solo: 45 annotated frames, 25 of them Happiness; the pair is labelled Sadness / Surprise.
+      assert.equal(report.scoredFrames, 45 + 36 + 40);
+      assert.equal(report.entries, 3);
+      assert.deepEqual(
+        report.ensemble.map((e) => e.smoothing),
+        ['none', 'gaussian:3'],
+      );
+      const none = report.ensemble[0]!.report;
+      assert.ok(Math.abs(none.accuracy - 25 / 121) < 1e-9, `accuracy ${none.accuracy}`);
+      assert.ok(Math.abs(none.abaw2021 - (0.67 * none.macroF1 + 0.33 * none.accuracy)) < 1e-12);
+      assert.equal(none.confusion[4]![4], 25);
+      assert.equal(report.members.length, 2);
+    },
+  );
+
+  it('validates the run config and names the bad field', { timeout: 300_000 }, async () => {
     const f = join(dir, 'bad.json');
     await writeFile(
       f,

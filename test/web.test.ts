@@ -5,7 +5,7 @@
  * (`.ci/run` installs it). Screenshots land in test-artifacts/ (CCTFER_DOCS_SCREENSHOT=1 also
  * refreshes docs/screenshot.png).
  */
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -55,7 +55,7 @@ const drawnPixels = (page: Page) =>
     return n;
   });
 
-describe('web page in Chromium', { skip, timeout: 300_000 }, () => {
+describe('web page in Chromium', { skip }, () => {
   let running: RunningServer;
   let browser: Browser;
   let dir: string;
@@ -72,12 +72,6 @@ describe('web page in Chromium', { skip, timeout: 300_000 }, () => {
       'yuv420p',
       y4m,
     ]);
-    running = await startServe({
-      sources: [here('../fixtures/zoom.mp4')],
-      port: 0,
-      token: TOKEN,
-      loop: true,
-    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -92,33 +86,48 @@ describe('web page in Chromium', { skip, timeout: 300_000 }, () => {
   });
   after(async () => {
     await browser?.close();
-    await running?.close();
     await rm(dir, { recursive: true, force: true });
   });
-
-  it('analyses the browser camera: labels in the DOM, boxes on the canvas, a screenshot', async () => {
-    const page = await browser.newPage({ viewport: { width: 1100, height: 620 } });
-    await page.goto(`${running.url}/?token=${TOKEN}&source=camera`);
-    await waitForFrames(page, 10);
-    const labels = await page.locator('#faces [data-face-id] .label').allTextContents();
-    assert.ok(labels.length >= 1, 'a face card');
-    assert.ok(
-      labels.every((l) => (AFFWILD2_CLASSES as readonly string[]).includes(l)),
-      labels.join(),
-    );
-    assert.equal(labels[0], 'Happiness');
-    const bars = await page.locator('#faces [data-face-id] .bar').count();
-    assert.equal(bars, 7 * labels.length, 'a bar per class');
-    assert.ok((await drawnPixels(page)) > 500, 'boxes and labels are drawn over the video');
-    assert.equal(await page.locator('#status').getAttribute('data-state'), 'connected');
-    assert.ok((await page.locator('#timelines .timeline').count()) >= 1);
-    await page.screenshot({ path: join(artifacts, 'web-camera.png') });
-    if (process.env.CCTFER_DOCS_SCREENSHOT)
-      await copyFile(join(artifacts, 'web-camera.png'), here('../docs/screenshot.png'));
-    await page.close();
+  // A fresh server per test: no test sees another's clients or sources.
+  beforeEach(async () => {
+    running = await startServe({
+      sources: [here('../fixtures/zoom.mp4')],
+      port: 0,
+      token: TOKEN,
+      loop: true,
+    });
+  });
+  afterEach(async () => {
+    await running?.close();
   });
 
-  it('shows a server source chosen from the list', async () => {
+  it(
+    'analyses the browser camera: labels in the DOM, boxes on the canvas, a screenshot',
+    { timeout: 180_000 },
+    async () => {
+      const page = await browser.newPage({ viewport: { width: 1100, height: 620 } });
+      await page.goto(`${running.url}/?token=${TOKEN}&source=camera`);
+      await waitForFrames(page, 10);
+      const labels = await page.locator('#faces [data-face-id] .label').allTextContents();
+      assert.ok(labels.length >= 1, 'a face card');
+      assert.ok(
+        labels.every((l) => (AFFWILD2_CLASSES as readonly string[]).includes(l)),
+        labels.join(),
+      );
+      assert.equal(labels[0], 'Happiness');
+      const bars = await page.locator('#faces [data-face-id] .bar').count();
+      assert.equal(bars, 7 * labels.length, 'a bar per class');
+      assert.ok((await drawnPixels(page)) > 500, 'boxes and labels are drawn over the video');
+      assert.equal(await page.locator('#status').getAttribute('data-state'), 'connected');
+      assert.ok((await page.locator('#timelines .timeline').count()) >= 1);
+      await page.screenshot({ path: join(artifacts, 'web-camera.png') });
+      if (process.env.CCTFER_DOCS_SCREENSHOT)
+        await copyFile(join(artifacts, 'web-camera.png'), here('../docs/screenshot.png'));
+      await page.close();
+    },
+  );
+
+  it('shows a server source chosen from the list', { timeout: 180_000 }, async () => {
     const page = await browser.newPage();
     await page.goto(`${running.url}/?token=${TOKEN}`);
     await page.waitForSelector('#source option[value="zoom"]', { state: 'attached' });
@@ -129,7 +138,7 @@ describe('web page in Chromium', { skip, timeout: 300_000 }, () => {
     await page.close();
   });
 
-  it('a wrong token shows a clear error', async () => {
+  it('a wrong token shows a clear error', { timeout: 180_000 }, async () => {
     const page = await browser.newPage();
     await page.goto(`${running.url}/?token=nope`);
     await page.waitForSelector('#status[data-state="error"]');
@@ -140,7 +149,7 @@ describe('web page in Chromium', { skip, timeout: 300_000 }, () => {
     await page.close();
   });
 
-  it('reconnects after the server restarts', async () => {
+  it('reconnects after the server restarts', { timeout: 180_000 }, async () => {
     const make = (port: number) =>
       new CctferServer({
         pipeline: running.pipeline,

@@ -11,7 +11,7 @@ import { initBackend } from '../engine/backend.ts';
 import { tf } from '../engine/tf.ts';
 import { createModel } from '../models/registry.ts';
 import { assignParamValues, paramValues, type ParamValues } from '../models/network.ts';
-import { GroupAdam } from './adam.ts';
+import { addGradients, groupAdam } from './optimiser-groups.ts';
 
 export interface MemberWorkerData {
   index: number;
@@ -59,12 +59,7 @@ const ready = (async () => {
     ...(d.inputSize !== undefined && { inputSize: d.inputSize }),
     ...(d.inChannels !== undefined && { inChannels: d.inChannels }),
   });
-  const group = (g: 'backbone' | 'head') =>
-    net.params.filter((p) => p.trainable && p.group === g).map((p) => p.variable);
-  const optimizer = new GroupAdam([
-    { name: 'backbone', lr: d.lrBackbone, variables: group('backbone') },
-    { name: 'head', lr: d.lrHead, variables: group('head') },
-  ]);
+  const optimizer = groupAdam([net], { backbone: d.lrBackbone, head: d.lrHead });
   return { net, optimizer };
 })();
 
@@ -132,14 +127,7 @@ port.on('message', (m: MemberRequest) => {
               return tf.sum(tf.mul(z, tf.tensor2d(gIn.slice(), [micro, k])));
             }, net.trainableVariables());
             tf.dispose([x, value]);
-            if (!summed) summed = grads;
-            else {
-              const prev = summed;
-              summed = Object.fromEntries(
-                Object.entries(grads).map(([name, g]) => [name, tf.add(prev[name]!, g)]),
-              );
-              tf.dispose([...Object.values(prev), ...Object.values(grads)]);
-            }
+            summed = addGradients(summed, grads);
           }
           optimizer.apply(summed!);
           tf.dispose(Object.values(summed!));

@@ -12,7 +12,8 @@ import { balancedOrder, shuffledOrder } from '../data/sampler.ts';
 import { createModel } from '../models/registry.ts';
 import type { Network } from '../models/network.ts';
 import { Rng } from '../util/rng.ts';
-import { GroupAdam } from './adam.ts';
+import type { GroupAdam } from './adam.ts';
+import { addGradients, groupAdam } from './optimiser-groups.ts';
 import { parseTrainerConfig, type TrainerConfig, type TrainerConfigInput } from './config.ts';
 import { ensemblePredict, type EnsembleOutput } from './ensemble.ts';
 import { cctLoss } from './loss.ts';
@@ -98,14 +99,7 @@ export class CctTrainer {
     if (this.mean.length !== channels || this.std.length !== channels) {
       throw new RangeError(`mean/std must have ${channels} entries (one per input channel)`);
     }
-    const group = (g: 'backbone' | 'head') =>
-      this.members.flatMap((m) =>
-        m.params.filter((p) => p.trainable && p.group === g).map((p) => p.variable),
-      );
-    this.optimizer = new GroupAdam([
-      { name: 'backbone', lr: config.lrBackbone, variables: group('backbone') },
-      { name: 'head', lr: config.lrHead, variables: group('head') },
-    ]);
+    this.optimizer = groupAdam(this.members, { backbone: config.lrBackbone, head: config.lrHead });
     this.rng = new Rng((config.seed ^ 0x9e3779b9) >>> 0);
     this.epochIndex = 0;
   }
@@ -243,14 +237,7 @@ export class CctTrainer {
         ];
         return k === 1 ? loss.total : tf.div(loss.total, k);
       }, vars);
-      if (!summed) summed = grads;
-      else {
-        const prev: Record<string, Tensor> = summed;
-        summed = Object.fromEntries(
-          Object.entries(grads).map(([name, g]) => [name, tf.add(prev[name] as Tensor, g)]),
-        );
-        tf.dispose([...Object.values(prev), ...Object.values(grads)]);
-      }
+      summed = addGradients(summed, grads);
       const [sup, cons, ...argmaxes] = parts;
       log.total += (value.dataSync() as Float32Array)[0] as number;
       log.sup += ((sup as Scalar).dataSync()[0] as number) / k;

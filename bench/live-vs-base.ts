@@ -1,0 +1,82 @@
+/**
+ * bench/live-vs-base: bench/live here and in a worktree of an earlier commit, interleaved (base,
+ * here, base, here, …) so that load from elsewhere hits both alike; prints the median analysed
+ * fps per row and the ratio here/base. Both run the same bundle: the base's own default (the
+ * pretrained pair at 36ab0f4), passed here with --bundle.
+ *
+ *   git worktree add /tmp/base 36ab0f4 && ln -s "$PWD/node_modules" /tmp/base/node_modules
+ *   npx tsx bench/live-vs-base.ts --base /tmp/base [--rounds 2] [--seconds 8] [--write live-vs-base]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+
+const opts = new Command('live-vs-base')
+  .description('bench/live here vs an earlier worktree, interleaved')
+  .requiredOption('--base <dir>', 'worktree of the earlier commit (node_modules linked)')
+  .option(
+    '--bundle <dir>',
+    'bundle for this side (the base uses its default)',
+    'models/pretrained-pair',
+  )
+  .option('--rounds <n>', 'runs per side', '2')
+  .option('--seconds <s>', 'measured seconds per bench/live row', '8')
+  .option('--clients <list>', 'client counts', '1,10,100')
+  .option('--write <name>', 'also write bench/results/<name>.md')
+  .parse()
+  .opts<{
+    base: string;
+    bundle: string;
+    rounds: string;
+    seconds: string;
+    clients: string;
+    write?: string;
+  }>();
+
+const here = fileURLToPath(new URL('..', import.meta.url));
+type Fps = Map<string, number[]>;
+const sides: Record<'base' | 'here', Fps> = { base: new Map(), here: new Map() };
+
+function run(side: 'base' | 'here'): void {
+  const args = ['tsx', 'bench/live.ts', '--seconds', opts.seconds, '--clients', opts.clients];
+  if (side === 'here') args.push('--bundle', opts.bundle);
+  const out = execFileSync('npx', args, {
+    cwd: side === 'base' ? opts.base : here,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  for (const m of out.matchAll(/(lossless|paced\w*)\s+(\d+) clients: ([\d.]+) analysed fps/g)) {
+    const key = `${m[1]} | ${m[2]}`;
+    const list = sides[side].get(key) ?? [];
+    list.push(Number(m[3]));
+    sides[side].set(key, list);
+  }
+  console.error(`${side} run done`);
+}
+
+for (let r = 0; r < Number(opts.rounds); r++) {
+  run('base');
+  run('here');
+}
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1] as number;
+const rows = [...sides.base.keys()].map((key) => {
+  const b = median(sides.base.get(key) ?? [NaN]);
+  const h = median(sides.here.get(key) ?? [NaN]);
+  return `| ${key} | ${(sides.base.get(key) ?? []).map((v) => v.toFixed(1)).join(', ')} | ${(sides.here.get(key) ?? []).map((v) => v.toFixed(1)).join(', ')} | ${(h / b).toFixed(2)} |`;
+});
+const md = [
+  `# bench/live here vs ${opts.base} — ${new Date().toISOString().slice(0, 10)}, ${opts.rounds} interleaved runs per side, ${opts.seconds} s per row`,
+  '',
+  `Command: \`npx tsx bench/live-vs-base.ts ${process.argv.slice(2).join(' ')}\`; bundle ${opts.bundle} on both sides; ratio of the medians (here / base).`,
+  '',
+  '| mode | clients | base fps (runs) | here fps (runs) | ratio |',
+  '|---|---|---|---|---|',
+  ...rows,
+  '',
+].join('\n');
+console.log(md);
+if (opts.write) {
+  mkdirSync(`${here}/bench/results`, { recursive: true });
+  writeFileSync(`${here}/bench/results/${opts.write}.md`, md);
+}
