@@ -4,7 +4,6 @@
  * thread pool (`threads`), decoding in one ffmpeg process per source; the main thread only moves
  * messages, tracks, crops and smooths.
  */
-import { fileURLToPath } from 'node:url';
 import { LivePipeline } from './live.ts';
 import { access } from 'node:fs/promises';
 import { CctferServer, checkServerOptions, type ServerOptions } from '../src/server/server.ts';
@@ -18,8 +17,9 @@ import type { DetectorModel } from '../src/faces/detector.ts';
 import type { CausalSmoothing } from '../src/stream/smooth.ts';
 import type { SourceInfo } from '../src/server/protocol.ts';
 
-export const DEFAULT_BUNDLE = fileURLToPath(new URL('../models/default', import.meta.url));
-export const WEB_ROOT = fileURLToPath(new URL('../web', import.meta.url));
+import { DEFAULT_BUNDLE, WEB_ROOT } from '../src/package-paths.ts';
+
+export { DEFAULT_BUNDLE, WEB_ROOT };
 
 export interface ServeOptions extends Pick<
   ServerOptions,

@@ -65,6 +65,8 @@ describe('slow clients and reconnects (paced source)', () => {
       pace: 'native',
       loop: true,
       web: false,
+      // The reconnect test puts servers of its own in front of this pipeline: play from the start.
+      startImmediately: true,
     });
     wsUrl = running.url.replace('http', 'ws') + '/ws';
   });

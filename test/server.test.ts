@@ -121,6 +121,9 @@ describe('cctfer serve: WebSocket server end to end', () => {
       await assert.rejects(new CctferClient(wsUrl, { token: 'wrong' }).connect(), /401/);
       const ok = await raw(`${wsUrl}?token=${TOKEN}`);
       assert.equal((await ok.next((m) => m.type === 'hello')).type, 'hello');
+      // Play the file through, so that the metrics below have something to count.
+      ok.ws.send(JSON.stringify({ type: 'subscribe', sources: ['zoom'] }));
+      await ok.next((m) => m.type === 'end' && m.source === 'zoom', 60_000);
       ok.ws.close();
       // HTTP side: health is open, stats and metrics need the token.
       assert.equal((await fetch(`${running.url}/health`)).status, 200);
@@ -207,8 +210,9 @@ describe('cctfer serve: WebSocket server end to end', () => {
           }
           c.ws.send(chars.join(''));
         }
-        // Let the socket drain now and then, so the test measures the server, not our buffers.
-        if (i % 100 === 99) await new Promise((r) => c.ws.send('{"type":"stats"}', r));
+        // Now and then, wait until the server has answered everything sent so far (a ping round
+        // trip), so the test measures the server, not our buffers.
+        if (i % 100 === 99) await c.settle(`drain-${i}`);
       }
       c.ws.send('{"type":"ping","id":"after-fuzz"}');
       assert.deepEqual(await c.next((m) => m.type === 'pong' && m.id === 'after-fuzz', 60_000), {

@@ -171,12 +171,14 @@ describe('Aff-Wild2 training mode', () => {
       // Kill run b hard during its second epoch, then run it again.
       const b = train(join(dir, 'b.json'));
       // The first epoch's checkpoint is written: the run is now in its second epoch.
+      // The checkpoint folder is renamed into place whole: watch the run folder itself.
       const written = await waitForPath(
-        dir,
-        (p) => p === join('run-b', 'checkpoint', 'checkpoint.json'),
+        join(dir, 'run-b'),
+        (p) => p === join('checkpoint', 'checkpoint.json'),
         b.done,
       );
-      assert.ok(written, `run b ended before its first checkpoint: ${(await b.done).stderr}`);
+      if (!written)
+        assert.fail(`run b ended before its first checkpoint: ${(await b.done).stderr}`);
       b.child.kill('SIGKILL');
       assert.equal((await b.done).signal, 'SIGKILL');
       const resumed = await train(join(dir, 'b.json')).done;

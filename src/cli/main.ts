@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { parseBackendName } from '../engine/backend-name.ts';
 import { CROP_MODES, type CropMode } from '../models/crop-modes.ts';
+import { setVerbose } from '../util/debug-log.ts';
 import { serveCommand } from './serve-command.ts';
 import { annotateCommand } from './annotate-command.ts';
 import { submitCommand } from './submit-command.ts';
@@ -175,6 +176,20 @@ export function buildCli(): Command {
   program.addCommand(submitCommand());
   program.addCommand(trainCommand());
   program.addCommand(evalCommand());
+
+  // --verbose on every command: MediaPipe's and ONNX Runtime's own log lines, on stderr. Through
+  // the environment, so worker threads started later see it too.
+  const addVerbose = (c: Command) => {
+    c.option('--verbose', "show the engines' own log lines (also DEBUG=cctfer)");
+    c.commands.forEach(addVerbose);
+  };
+  program.commands.forEach(addVerbose);
+  program.hook('preAction', (_program, action) => {
+    if (action.opts<{ verbose?: boolean }>().verbose) {
+      process.env.DEBUG = [process.env.DEBUG, 'cctfer'].filter(Boolean).join(',');
+      setVerbose(true);
+    }
+  });
 
   return program;
 }

@@ -11,6 +11,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { debugLog } from '../util/debug-log.ts';
 
 type Dict = Record<string, unknown>;
 
@@ -105,7 +106,7 @@ export function installMediaPipeShim(): Promise<string> {
     g.ImageData ??= NodeImageData;
     g.importScripts = () => {
       if (!factory) throw new TypeError('load the ES module loader with import()');
-      g.ModuleFactory = factory;
+      primeModuleFactory();
     };
     const mod = (await import(join(wasmDir, 'vision_wasm_module_internal.js'))) as {
       default?: unknown;
@@ -121,7 +122,15 @@ export function installMediaPipeShim(): Promise<string> {
   return installed;
 }
 
-/** Re-installs the loader's factory: tasks-vision consumes the global on each task creation. */
+/**
+ * Re-installs the loader's factory: tasks-vision consumes the global on each task creation. The
+ * wasm module's stdout/stderr (glog lines, "Graph finished closing successfully.") go to the
+ * debug logger instead of the program's own output.
+ */
 export function primeModuleFactory(): void {
-  (globalThis as Dict).ModuleFactory = factory;
+  const make = factory as (arg?: Dict) => unknown;
+  const g = globalThis as Dict;
+  g.ModuleFactory = (arg: Dict = {}) => make({ ...arg, print: debugLog, printErr: debugLog });
+  // glog's warnings arrive through this hook, which the loader sets to console.warn.
+  g.custom_dbg = (...parts: unknown[]) => debugLog(parts.join(' '));
 }

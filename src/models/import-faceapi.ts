@@ -1,7 +1,7 @@
 /** Imports @vladmandic/face-api's expression model into our `faceapi-expression` architecture. */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { LANDMARK_MODEL_DIR } from '../package-paths.ts';
 import { tf } from '../engine/tf.ts';
 import { AFFWILD2_CLASSES } from '../data/classes.ts';
 import { FACEAPI_CLASSES } from './faceapi-expression.ts';
@@ -86,8 +86,7 @@ export function importFaceapiExpression(
 
 /** face-api's tiny 68-point landmark net, from `dir` (default: the copy committed in models/). */
 export function importFaceapiLandmarks68Tiny(dir?: string): Promise<Network> {
-  const folder =
-    dir ?? fileURLToPath(new URL('../../models/face-landmark-68-tiny', import.meta.url));
+  const folder = dir ?? LANDMARK_MODEL_DIR;
   return importFaceapiNet(
     'faceapi-landmark68-tiny',
     join(folder, 'face_landmark_68_tiny_model-weights_manifest.json'),

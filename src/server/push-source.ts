@@ -6,7 +6,7 @@
 import type { AnalysisService } from './analysis-service.ts';
 import type { Channel } from '../stream/channel.ts';
 import type { Frame } from '../video/decode.ts';
-import { decodePushedImage, ImageError } from './push-image.ts';
+import { decodePushedImage, ImageError } from '../video/image-decode.ts';
 import type { ErrorCode } from './protocol.ts';
 
 /** Pushed sources are named `push:<client id>`: private to that client. */

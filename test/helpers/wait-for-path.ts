@@ -6,7 +6,8 @@
 import { mkdir, readdir, watch } from 'node:fs/promises';
 
 /**
- * Resolves with the first path (relative to `dir`, searched recursively) that `match` accepts, or
+ * Resolves with the first path (relative to `dir`, searched recursively on every change to `dir`
+ * itself) that `match` accepts, or
  * undefined if `until` settles first (e.g. the process that should write it exited).
  */
 export async function waitForPath(
@@ -24,7 +25,9 @@ export async function waitForPath(
     ac.abort();
   });
   try {
-    const events = watch(dir, { recursive: true, signal: ac.signal });
+    // Not recursive: Node's recursive watcher throws when a sub-folder vanishes mid-walk (a
+    // temporary folder renamed into place). Any event in `dir` triggers a full look below it.
+    const events = watch(dir, { signal: ac.signal });
     // Anything written before the watch started.
     const already = await existing();
     if (already) return already;
