@@ -46,7 +46,9 @@ function run(side: 'base' | 'here'): void {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  for (const m of out.matchAll(/(lossless|paced\w*)\s+(\d+) clients: ([\d.]+) analysed fps/g)) {
+  for (const m of out.matchAll(
+    /(lossless|paced \d+ fps|paced\d+)\s+(\d+) clients: ([\d.]+) analysed fps/g,
+  )) {
     const key = `${m[1]} | ${m[2]}`;
     const list = sides[side].get(key) ?? [];
     list.push(Number(m[3]));
@@ -59,7 +61,11 @@ for (let r = 0; r < Number(opts.rounds); r++) {
   run('base');
   run('here');
 }
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1] as number;
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
 const rows = [...sides.base.keys()].map((key) => {
   const b = median(sides.base.get(key) ?? [NaN]);
   const h = median(sides.here.get(key) ?? [NaN]);

@@ -62,6 +62,8 @@ export { AFFWILD2_CLASSES, AFFWILD2_CLASSES_WITH_OTHER } from './data/classes.ts
 export { ExpressionAnalyzer } from './models/analyzer.ts';
 export { OnnxEnsemble } from './models/onnx-ensemble.ts';
 export { analyzeImage } from './analysis/analyze-image.ts';
+export { createAnalyzer } from './analysis/create-analyzer.ts';
+export type { Analyzer, AnalyzerInput, CreateAnalyzerOptions } from './analysis/create-analyzer.ts';
 export type { ImageFace } from './analysis/analyze-image.ts';
 export type {
   AnalyzerOptions,

@@ -72,6 +72,29 @@ describe('cctfer CLI', () => {
     }
   });
 
+  it(
+    'is quiet: no engine log lines unless --verbose (then on stderr only)',
+    { timeout: 120_000 },
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'cctfer-quiet-'));
+      const zoom = fileURLToPath(new URL('../fixtures/zoom.mp4', import.meta.url));
+      const engineLine = /^(cctfer: )?([IWE]\d{4} |INFO: |Graph (successfully|finished))/m;
+      try {
+        const quiet = await cli('annotate', zoom, '--out', dir, '--quiet');
+        assert.equal(quiet.code, 0, quiet.stderr);
+        assert.doesNotMatch(quiet.stdout, engineLine);
+        assert.doesNotMatch(quiet.stderr, engineLine);
+        assert.match(quiet.stdout, /Happiness/, 'the summary table is the output');
+        const loud = await cli('annotate', zoom, '--out', dir, '--quiet', '--force', '--verbose');
+        assert.equal(loud.code, 0, loud.stderr);
+        assert.doesNotMatch(loud.stdout, engineLine, 'never on stdout');
+        assert.match(loud.stderr, /^cctfer: [IW]\d{4} /m, "MediaPipe's lines on stderr");
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
   it('every command has --help', async () => {
     for (const c of COMMANDS) {
       const r = await cli(c, '--help');

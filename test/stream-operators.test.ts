@@ -155,6 +155,24 @@ describe('trackFaces, cropFaces, classifyFaces', () => {
     }
   });
 
+  it('frames that wait during an inference share the next batch; results keep their order', async () => {
+    const inner = fakeClassifier();
+    const classifier = new BatchingClassifier(inner, { maxFaces: 32, maxWaitMs: 0 });
+    const out = await firstValueFrom(
+      from([
+        job('a', 0, [det(5)]),
+        job('a', 1, [det(6)]),
+        job('a', 2, []),
+        job('a', 3, [det(7)]),
+      ]).pipe(trackFaces(), cropFaces(classifier.cropInputs), classifyFaces(classifier), toArray()),
+    );
+    assert.deepEqual(inner.calls, [1, 2], 'frame 0 alone, then frames 1 and 3 together');
+    assert.deepEqual(
+      out.map((f) => f.frame.index),
+      [0, 1, 2, 3],
+    );
+  });
+
   it('a faceless frame passes without inference', async () => {
     const inner = fakeClassifier();
     const classifier = new BatchingClassifier(inner, { maxWaitMs: 0 });

@@ -1,5 +1,7 @@
 import { Command, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../package-paths.ts';
 import { parseBackendName } from '../engine/backend-name.ts';
 import { CROP_MODES, type CropMode } from '../models/crop-modes.ts';
 import { setVerbose } from '../util/debug-log.ts';
@@ -9,7 +11,7 @@ import { submitCommand } from './submit-command.ts';
 import { trainCommand } from './train-command.ts';
 import { evalCommand } from './eval-command.ts';
 
-const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+const pkg = JSON.parse(await readFile(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
   version: string;
 };
 

@@ -1,10 +1,10 @@
 /** `cctfer serve`: analyse video sources live and stream results over WebSocket. */
 import { Command, Option } from 'commander';
 import { randomBytes } from 'node:crypto';
-import { parseCausalSmoothing } from '../stream/smooth.ts';
+import { parseCausalSmoothing } from '../stream/smoothing-spec.ts';
 import { parseBackendName } from '../engine/backend-name.ts';
 import { cliFfmpeg, collect, positiveInt, withModelOptions } from './options.ts';
-import { MIN_TOKEN_LENGTH } from '../server/protocol.ts';
+import { MIN_TOKEN_LENGTH } from '../server/limits.ts';
 
 const portNumber = (v: string) => {
   const n = Number(v);

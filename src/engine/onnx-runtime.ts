@@ -3,6 +3,7 @@
  * TensorRT execution providers are used when the user installed them (see the README).
  */
 import * as ort from 'onnxruntime-node';
+import { verbose } from '../util/debug-log.ts';
 
 export type OnnxDevice = 'cpu' | 'cuda' | 'tensorrt';
 
@@ -41,6 +42,8 @@ export class OnnxModel {
       intraOpNumThreads: options.threads ?? 1,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
+      // ONNX Runtime's own warnings go to stderr natively; only with --verbose / DEBUG=cctfer.
+      logSeverityLevel: verbose() ? 1 : 3,
     };
     try {
       const session =

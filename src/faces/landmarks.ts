@@ -90,7 +90,13 @@ export class LandmarkRefiner {
     });
   }
 
-  dispose(): void {
+  /** Releases the net's tensors. */
+  close(): void {
     this.net.dispose();
+  }
+
+  /** Same as close(). */
+  dispose(): void {
+    this.close();
   }
 }

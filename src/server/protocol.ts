@@ -7,8 +7,7 @@ import { z } from 'zod';
 
 export const PROTOCOL_VERSION = 1;
 
-/** Shortest token accepted: guessing one must stay out of reach. */
-export const MIN_TOKEN_LENGTH = 16;
+export { MIN_TOKEN_LENGTH } from './limits.ts';
 
 const box = z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() });
 const probs = z.array(z.number().min(0).max(1));

@@ -64,12 +64,14 @@ export function cropFaces<T extends TrackedFrame>(
 /**
  * Classifies each frame's faces (a BatchingClassifier merges the calls of all sources into
  * batches). Fills `smoothed` with the raw probabilities until smoothFaces runs.
+ * A frame's classification starts as soon as it arrives, not when the previous frame's is done:
+ * frames that wait during an inference then share the next batch. Results still leave in order.
  */
 export function classifyFaces<T extends CroppedFrame>(
   classifier: CropClassifier,
   now: () => number = Date.now,
 ): OperatorFunction<T, Omit<T, 'crops' | 'faces'> & AnalysedFrame> {
-  return concatMap(async (job) => {
+  const classify = async (job: T) => {
     const { crops, faces, ...rest } = job;
     let preds: Awaited<ReturnType<CropClassifier['classify']>> = [];
     if (faces.length > 0) {
@@ -89,7 +91,18 @@ export function classifyFaces<T extends CroppedFrame>(
         return { ...face, ...p, smoothed: p.probs, smoothedLabel: p.label };
       }),
     };
-  });
+  };
+  return (source) =>
+    source.pipe(
+      map((job) => {
+        const started = classify(job);
+        // Its error surfaces in order below; marked handled now so that a later frame failing
+        // while an earlier one is still in inference is not an unhandled rejection.
+        started.catch(() => {});
+        return started;
+      }),
+      concatMap((started) => started),
+    );
 }
 
 export type { AnalysedFace };

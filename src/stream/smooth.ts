@@ -5,11 +5,9 @@
  */
 import { defer, map, type OperatorFunction } from 'rxjs';
 import type { AnalysedFrame } from './types.ts';
+import type { CausalSmoothing } from './smoothing-spec.ts';
 
-export type CausalSmoothing =
-  | { method: 'none' }
-  | { method: 'ema'; halfLifeMs: number }
-  | { method: 'window'; windowMs: number };
+export { parseCausalSmoothing, type CausalSmoothing } from './smoothing-spec.ts';
 
 export const DEFAULT_SMOOTHING: CausalSmoothing = { method: 'ema', halfLifeMs: 300 };
 
@@ -101,14 +99,4 @@ export function smoothFaces<T extends AnalysedFrame>(
         }),
       );
     });
-}
-
-/** Parses `ema:<half-life ms>`, `window:<ms>` or `none` (the CLI's --smoothing). */
-export function parseCausalSmoothing(spec: string): CausalSmoothing {
-  const [method, arg] = spec.split(':');
-  const ms = Number(arg);
-  if (method === 'none' && arg === undefined) return { method: 'none' };
-  if (method === 'ema' && ms > 0) return { method: 'ema', halfLifeMs: ms };
-  if (method === 'window' && ms > 0) return { method: 'window', windowMs: ms };
-  throw new Error(`smoothing must be ema:<half-life ms>, window:<ms> or none; got '${spec}'`);
 }

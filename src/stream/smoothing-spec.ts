@@ -1,6 +1,20 @@
 /** The --smoothing specs of offline work (centred) and live work (causal), parsed without loading any engine. */
-import { parseCausalSmoothing, type CausalSmoothing } from './smooth.ts';
 import type { CentredSmoothing } from './smooth-offline.ts';
+
+export type CausalSmoothing =
+  | { method: 'none' }
+  | { method: 'ema'; halfLifeMs: number }
+  | { method: 'window'; windowMs: number };
+
+/** Parses `ema:<half-life ms>`, `window:<ms>` or `none` (the CLI's --smoothing). */
+export function parseCausalSmoothing(spec: string): CausalSmoothing {
+  const [method, arg] = spec.split(':');
+  const ms = Number(arg);
+  if (method === 'none' && arg === undefined) return { method: 'none' };
+  if (method === 'ema' && ms > 0) return { method: 'ema', halfLifeMs: ms };
+  if (method === 'window' && ms > 0) return { method: 'window', windowMs: ms };
+  throw new Error(`smoothing must be ema:<half-life ms>, window:<ms> or none; got '${spec}'`);
+}
 
 export type SmoothingChoice = { causal: CausalSmoothing; offline?: CentredSmoothing };
 
