@@ -36,7 +36,7 @@ export function trainCommand(): Command {
     .addHelpText(
       'after',
       `
-Example config (every trainer field has the paper's default; see README "Training on Aff-Wild2"):
+Example config (every trainer field has a default: the paper's, except iterationsPerEpoch, a full pass; see README "Training on Aff-Wild2"):
   { "data": { "videos": "aff-wild2/videos", "train": "aff-wild2/annotations/Train_Set",
               "val": "aff-wild2/annotations/Validation_Set", "cache": "cache/aw2-112" },
     "trainer": { "arch": "resnet18", "members": 3, "batchSize": 64, "maxEpochs": 31 },

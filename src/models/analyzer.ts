@@ -8,6 +8,7 @@
 import type { OnnxDevice } from '../engine/onnx-runtime.ts';
 import type { BundleManifest } from './bundle-manifest.ts';
 import { OnnxEnsemble } from './onnx-ensemble.ts';
+import type { BundleEnsemble } from './bundle-ensemble.ts';
 import type { CropBatch, CropPrediction } from './crop-types.ts';
 import type { CropMode } from './crop-modes.ts';
 
@@ -24,17 +25,8 @@ export interface AnalyzerOptions {
   device?: OnnxDevice;
 }
 
-/** What both engines' ensembles provide. */
-interface Ensemble {
-  readonly engine: InferenceEngine;
-  readonly manifest: BundleManifest;
-  readonly cropInputs: readonly { mode: CropMode; size: number }[];
-  classify(crops: Partial<Record<CropMode, CropBatch>>): Promise<CropPrediction[]>;
-  close(): Promise<void>;
-}
-
 export class ExpressionAnalyzer {
-  private constructor(private readonly ensemble: Ensemble) {}
+  private constructor(private readonly ensemble: BundleEnsemble) {}
 
   static async create(
     bundleDir: string,

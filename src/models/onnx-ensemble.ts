@@ -5,6 +5,7 @@
 import { OnnxModel, type OnnxDevice } from '../engine/onnx-runtime.ts';
 import { readBundleManifest, readBundleOnnx, type BundleManifest } from './bundle-manifest.ts';
 import { cropFeeds, toPredictions } from './ensemble-io.ts';
+import { BundleEnsemble } from './bundle-ensemble.ts';
 import type { CropBatch, CropPrediction } from './crop-types.ts';
 import type { CropMode } from './crop-modes.ts';
 
@@ -15,13 +16,15 @@ export interface OnnxEnsembleOptions {
   device?: OnnxDevice;
 }
 
-export class OnnxEnsemble {
+export class OnnxEnsemble extends BundleEnsemble {
   readonly engine = 'onnx' as const;
 
   private constructor(
-    readonly manifest: BundleManifest,
+    manifest: BundleManifest,
     private readonly model: OnnxModel,
-  ) {}
+  ) {
+    super(manifest);
+  }
 
   static async create(bundleDir: string, options: OnnxEnsembleOptions = {}): Promise<OnnxEnsemble> {
     const manifest = await readBundleManifest(bundleDir);
@@ -30,15 +33,6 @@ export class OnnxEnsemble {
       device: options.device ?? 'cpu',
     });
     return new OnnxEnsemble(manifest, model);
-  }
-
-  get classes(): readonly string[] {
-    return this.manifest.classes;
-  }
-
-  /** The crop inputs this bundle needs: one per crop mode, each [n, size, size, 3]. */
-  get cropInputs(): readonly { mode: CropMode; size: number }[] {
-    return this.manifest.onnx.inputs;
   }
 
   async classify(crops: Partial<Record<CropMode, CropBatch>>): Promise<CropPrediction[]> {

@@ -8,28 +8,23 @@ import { loadBundleMembers, readBundleManifest, type BundleManifest } from './bu
 import type { EnsembleMember } from './ensemble-export.ts';
 import { preprocessForMember } from './preprocess.ts';
 import { cropFeeds, toPredictions } from './ensemble-io.ts';
+import { BundleEnsemble } from './bundle-ensemble.ts';
 import type { CropBatch, CropPrediction } from './crop-types.ts';
 import type { CropMode } from './crop-modes.ts';
 
-export class TfjsEnsemble {
+export class TfjsEnsemble extends BundleEnsemble {
   readonly engine = 'tfjs' as const;
 
   private constructor(
-    readonly manifest: BundleManifest,
+    manifest: BundleManifest,
     private readonly members: EnsembleMember[],
-  ) {}
+  ) {
+    super(manifest);
+  }
 
   static async create(bundleDir: string): Promise<TfjsEnsemble> {
     const manifest = await readBundleManifest(bundleDir);
     return new TfjsEnsemble(manifest, await loadBundleMembers(bundleDir, manifest));
-  }
-
-  get classes(): readonly string[] {
-    return this.manifest.classes;
-  }
-
-  get cropInputs(): readonly { mode: CropMode; size: number }[] {
-    return this.manifest.onnx.inputs;
   }
 
   async classify(crops: Partial<Record<CropMode, CropBatch>>): Promise<CropPrediction[]> {
