@@ -58,8 +58,7 @@ function plan(quick: boolean): RunSpec[] {
     subsample: quick ? 0.004 : 0.25,
     flip: true,
     evalCap: quick ? 100 : 0,
-    // The smoke run trains in-process: worker start-up would be most of its time.
-    memberWorkers: !quick,
+    memberWorkers: true,
   } as const;
   const runs: RunSpec[] = [
     { ...base, id: 'ce-s1', method: 'ce', labels: 'fer2013', seed: 1 },
