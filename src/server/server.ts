@@ -306,11 +306,12 @@ export class CctferServer {
   private onEvent(e: AnalysisEvent): void {
     if (e.type === 'frame') {
       const r = e.result;
-      let fields: ReturnType<typeof frameFields> | undefined;
+      // Serialised once per frame, not once per client: only clientDropped differs per client.
+      let body: string | undefined;
       for (const c of this.clients.values()) {
         if (!this.wants(c, r.frame.sourceId)) continue;
-        fields ??= frameFields(r);
-        c.outbox.sendFrame(JSON.stringify({ ...fields, clientDropped: c.outbox.dropped }));
+        body ??= JSON.stringify(frameFields(r)).slice(1);
+        c.outbox.sendFrame(`{"clientDropped":${c.outbox.dropped},${body}`);
       }
       return;
     }
