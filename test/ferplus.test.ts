@@ -244,7 +244,6 @@ describe('cctfer train on a FER folder', () => {
       JSON.stringify({
         data: { fer: ['fer'], labels: 'ferplus-majority', holdout: 0.3, crop: 'fer' },
         trainer: { arch: 'tiny-cnn', members: 2, maxEpochs: 1, batchSize: 8, augment: null },
-        memberWorkers: false,
         out: 'run',
       }),
     );
@@ -255,13 +254,21 @@ describe('cctfer train on a FER folder', () => {
     'trains, selects on the hold-out, and exports a bundle that records data, labels, terms and command',
     { timeout: 180_000 },
     async () => {
-      await exec(
+      const { stderr } = await exec(
         process.execPath,
-        [bin, 'train', '--config', join(dir, 'run.json'), '--backend', 'wasm', '--quiet'],
-        {
-          timeout: 180_000,
-        },
+        [
+          bin,
+          'train',
+          '--config',
+          join(dir, 'run.json'),
+          '--backend',
+          'wasm',
+          '--member-workers',
+          'off',
+        ],
+        { timeout: 180_000 },
       );
+      assert.match(stderr, /training 2 members in one thread/);
       const m = JSON.parse(await readFile(join(dir, 'run', 'bundle', 'manifest.json'), 'utf8')) as {
         onnx: { inputs: { mode: string; size: number }[] };
         provenance: { licence: string; data: string; labels: string; command: string };
@@ -386,35 +393,44 @@ describe(
     });
     after(() => rm(out, { recursive: true, force: true }));
 
-    it(
-      'trains CE, CCT and the clean reference and writes the table, JSON and chart',
-      { timeout: 240_000 },
-      async () => {
-        const script = fileURLToPath(new URL('../bench/fer-noise.ts', import.meta.url));
-        await exec(
-          process.execPath,
-          ['--import', 'tsx', script, '--quick', '--out', out, '--cache', join(out, 'cache')],
-          { timeout: 240_000 },
-        );
-        const json = JSON.parse(await readFile(join(out, 'fer-noise-quick.json'), 'utf8')) as {
-          id: string;
-          publicTest: { faces: number; final: { ferplus: { ensemble: { accuracy: number } } } };
-        }[];
-        assert.deepEqual(
-          json.map((r) => r.id),
-          ['ce-s1', 'cct-s1', 'clean-s1'],
-        );
-        for (const r of json) {
-          assert.equal(r.publicTest.faces, 100);
-          const acc = r.publicTest.final.ferplus.ensemble.accuracy;
-          assert.ok(acc >= 0 && acc <= 1);
-        }
-        const md = await readFile(join(out, 'fer-noise-quick.md'), 'utf8');
-        assert.match(md, /\| CCT N=3, seed 1 \|/);
-        const svg = await readFile(join(out, 'fer-noise-quick.svg'), 'utf8');
-        assert.match(svg, /<svg/);
-        assert.ok((svg.match(/<path/g) ?? []).length >= 6, 'one line per run and panel');
-      },
-    );
+    it('trains a CCT run and writes the table, JSON and chart', { timeout: 240_000 }, async () => {
+      const script = fileURLToPath(new URL('../bench/fer-noise.ts', import.meta.url));
+      await exec(
+        process.execPath,
+        // CCT only: the CE and clean-label runs take the same code path with another loss or label
+        // mode, which the trainer tests cover; one run keeps this smoke test short.
+        [
+          '--import',
+          'tsx',
+          script,
+          '--quick',
+          '--runs',
+          'cct-s1',
+          '--out',
+          out,
+          '--cache',
+          join(out, 'cache'),
+        ],
+        { timeout: 240_000 },
+      );
+      const json = JSON.parse(await readFile(join(out, 'fer-noise-quick.json'), 'utf8')) as {
+        id: string;
+        publicTest: { faces: number; final: { ferplus: { ensemble: { accuracy: number } } } };
+      }[];
+      assert.deepEqual(
+        json.map((r) => r.id),
+        ['cct-s1'],
+      );
+      for (const r of json) {
+        assert.equal(r.publicTest.faces, 100);
+        const acc = r.publicTest.final.ferplus.ensemble.accuracy;
+        assert.ok(acc >= 0 && acc <= 1);
+      }
+      const md = await readFile(join(out, 'fer-noise-quick.md'), 'utf8');
+      assert.match(md, /\| CCT N=3, seed 1 \|/);
+      const svg = await readFile(join(out, 'fer-noise-quick.svg'), 'utf8');
+      assert.match(svg, /<svg/);
+      assert.ok((svg.match(/<path/g) ?? []).length >= 2, 'one line per panel');
+    });
   },
 );

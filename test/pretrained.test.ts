@@ -1,7 +1,7 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,6 +129,7 @@ describe('pretrained initialisation', () => {
       readPretrained(join(dir, 'missing.safetensors')),
       /missing\.safetensors: cannot read \(ENOENT\)/,
     );
+    await rm(dir, { recursive: true, force: true });
   });
 
   it(
@@ -175,6 +176,7 @@ json.dump({"x": x.permute(0, 2, 3, 1).flatten().tolist(), "y": y.flatten().tolis
       );
       assert.ok(worst < 1e-4, `max relative logit difference ${worst}`);
       net.dispose();
+      await rm(dir, { recursive: true, force: true });
     },
   );
 });
