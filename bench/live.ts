@@ -27,9 +27,26 @@ const opts = new Command('live')
     'model bundles, run in turn for each row (ratios against the first)',
   )
   .option('--modes <list>', 'lossless,paced60,paced240', 'lossless,paced60,paced240')
+  .option(
+    '--preview <list>',
+    "clients without and/or with preview pictures, run in turn for each row: 'off', 'on' or 'off,on'",
+    'off',
+  )
   .option('--write <name>', 'also write bench/results/<name>.{md,json} (default: print only)')
   .parse()
-  .opts<{ seconds: string; clients: string; bundle?: string[]; modes: string; write?: string }>();
+  .opts<{
+    seconds: string;
+    clients: string;
+    bundle?: string[];
+    modes: string;
+    preview: string;
+    write?: string;
+  }>();
+const previewSettings = opts.preview.split(',').map((p) => {
+  if (p !== 'off' && p !== 'on')
+    throw new Error(`--preview: expected off, on or off,on; got '${p}'`);
+  return p === 'on';
+});
 const bundles = opts.bundle ?? [fileURLToPath(new URL('../models/default', import.meta.url))];
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -59,6 +76,8 @@ function retimed(fps: number): string {
 
 interface Row {
   bundle: string;
+  preview: boolean;
+  previewsPerClient: number;
   mode: string;
   clients: number;
   analysedFps: number;
@@ -80,85 +99,102 @@ for (const key of opts.modes.split(',')) {
   const mode = MODES[key as keyof typeof MODES];
   if (!mode) throw new Error(`unknown mode '${key}': expected ${Object.keys(MODES).join(', ')}`);
   for (const n of opts.clients.split(',').map(Number))
-    // Bundles interleaved row by row: a machine's drift hits each of them alike.
-    for (const bundle of bundles) {
-      const running = await startServe({
-        bundle,
-        sources: [mode.input],
-        port: 0,
-        token: TOKEN,
-        pace: mode.pace,
-        loop: true,
-        web: false,
-        statsIntervalMs: 60_000,
-      });
-      const source = running.server['sources' as never] as unknown as { id: string }[];
-      const id = source[0]!.id;
-      const snap = () => running.pipeline.stats().find((s) => s.source === id);
-      const child = fork(
-        here('./live/clients.ts'),
-        [running.url.replace('http', 'ws') + '/ws', TOKEN, String(n), opts.seconds, id],
-        {
-          execArgv: ['--import', 'tsx'],
-        },
-      );
-      let start: { t: number; analysed: number; dropped: number } | undefined;
-      let stop: { t: number; analysed: number; dropped: number } | undefined;
-      const at = () => ({
-        t: performance.now(),
-        analysed: snap()?.framesAnalysed ?? 0,
-        dropped: snap()?.framesDropped ?? 0,
-      });
-      const result = await new Promise<{
-        p50: number;
-        p95: number;
-        minPerClient: number;
-        maxPerClient: number;
-        clientDropped: number;
-      }>((resolve, reject) => {
-        child.on('message', (m: { phase: string } & Record<string, number>) => {
-          if (m.phase === 'start') start = at();
-          else if (m.phase === 'stop') stop = at();
-          else resolve(m as never);
+    // Bundles (and preview settings) interleaved row by row: a machine's drift hits each alike.
+    for (const bundle of bundles)
+      for (const preview of previewSettings) {
+        const running = await startServe({
+          bundle,
+          sources: [mode.input],
+          port: 0,
+          token: TOKEN,
+          pace: mode.pace,
+          loop: true,
+          web: false,
+          statsIntervalMs: 60_000,
         });
-        child.on('exit', (code) => code && reject(new Error(`clients exited with ${code}`)));
-      });
-      await running.close();
-      const s = start!;
-      const e = stop!;
-      const row: Row = {
-        bundle: basename(bundle),
-        mode: mode.name,
-        clients: n,
-        analysedFps: ((e.analysed - s.analysed) * 1000) / (e.t - s.t),
-        dropped: e.dropped - s.dropped,
-        p50: result.p50,
-        p95: result.p95,
-        perClient: `${result.minPerClient}–${result.maxPerClient}`,
-        clientDropped: result.clientDropped,
-      };
-      rows.push(row);
-      console.log(
-        `${row.bundle} ${row.mode.padEnd(13)} ${String(n).padStart(3)} clients: ${row.analysedFps.toFixed(1)} analysed fps, ${row.dropped} dropped at the source, latency p50 ${row.p50} ms p95 ${row.p95} ms, ${row.perClient} messages per client, ≤${row.clientDropped} dropped for a client`,
-      );
-    }
+        const source = running.server['sources' as never] as unknown as { id: string }[];
+        const id = source[0]!.id;
+        const snap = () => running.pipeline.stats().find((s) => s.source === id);
+        const child = fork(
+          here('./live/clients.ts'),
+          [
+            running.url.replace('http', 'ws') + '/ws',
+            TOKEN,
+            String(n),
+            opts.seconds,
+            id,
+            preview ? 'preview' : 'plain',
+          ],
+          {
+            execArgv: ['--import', 'tsx'],
+          },
+        );
+        let start: { t: number; analysed: number; dropped: number } | undefined;
+        let stop: { t: number; analysed: number; dropped: number } | undefined;
+        const at = () => ({
+          t: performance.now(),
+          analysed: snap()?.framesAnalysed ?? 0,
+          dropped: snap()?.framesDropped ?? 0,
+        });
+        const result = await new Promise<{
+          p50: number;
+          p95: number;
+          minPerClient: number;
+          maxPerClient: number;
+          clientDropped: number;
+          previewsPerClient: number;
+        }>((resolve, reject) => {
+          child.on('message', (m: { phase: string } & Record<string, number>) => {
+            if (m.phase === 'start') start = at();
+            else if (m.phase === 'stop') stop = at();
+            else resolve(m as never);
+          });
+          child.on('exit', (code) => code && reject(new Error(`clients exited with ${code}`)));
+        });
+        await running.close();
+        const s = start!;
+        const e = stop!;
+        const row: Row = {
+          bundle: basename(bundle),
+          preview,
+          previewsPerClient: result.previewsPerClient,
+          mode: mode.name,
+          clients: n,
+          analysedFps: ((e.analysed - s.analysed) * 1000) / (e.t - s.t),
+          dropped: e.dropped - s.dropped,
+          p50: result.p50,
+          p95: result.p95,
+          perClient: `${result.minPerClient}–${result.maxPerClient}`,
+          clientDropped: result.clientDropped,
+        };
+        rows.push(row);
+        console.log(
+          `${row.bundle}${preview ? ' +preview' : ''} ${row.mode.padEnd(13)} ${String(n).padStart(3)} clients: ${row.analysedFps.toFixed(1)} analysed fps, ${row.dropped} dropped at the source, latency p50 ${row.p50} ms p95 ${row.p95} ms, ${row.perClient} messages per client, ≤${row.clientDropped} dropped for a client`,
+        );
+      }
 }
 
 const first = basename(bundles[0]!);
 const ratio = (r: Row) => {
-  const base = rows.find((x) => x.bundle === first && x.mode === r.mode && x.clients === r.clients);
+  const base = rows.find(
+    (x) =>
+      x.bundle === first &&
+      x.preview === previewSettings[0] &&
+      x.mode === r.mode &&
+      x.clients === r.clients,
+  );
   return base ? (r.analysedFps / base.analysedFps).toFixed(2) : '';
 };
 const md = [
   `# bench/live — ${new Date().toISOString().slice(0, 10)}, ${opts.seconds} s per run, 640×480 fixture (one face)`,
   '',
-  `Command: \`npx tsx bench/live.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}\`; bundles run in turn for each row; fps ratio against ${first}.`,
+  `Command: \`npx tsx bench/live.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}\`; bundles and preview settings run in turn for each row; fps ratio against ${first}${previewSettings.length > 1 ? ' without previews' : ''}.`,
   '',
-  '| bundle | mode | clients | analysed fps | fps ratio | dropped (source) | latency p50 ms | latency p95 ms | messages per client | dropped for a client |',
-  '|---|---|---|---|---|---|---|---|---|---|',
+  '| bundle | previews | mode | clients | analysed fps | fps ratio | dropped (source) | latency p50 ms | latency p95 ms | messages per client | previews per client | dropped for a client |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...rows.map(
     (r) =>
-      `| ${r.bundle} | ${r.mode} | ${r.clients} | ${r.analysedFps.toFixed(1)} | ${ratio(r)} | ${r.dropped} | ${r.p50} | ${r.p95} | ${r.perClient} | ${r.clientDropped} |`,
+      `| ${r.bundle} | ${r.preview ? 'on' : 'off'} | ${r.mode} | ${r.clients} | ${r.analysedFps.toFixed(1)} | ${ratio(r)} | ${r.dropped} | ${r.p50} | ${r.p95} | ${r.perClient} | ${r.previewsPerClient.toFixed(0)} | ${r.clientDropped} |`,
   ),
   '',
 ].join('\n');

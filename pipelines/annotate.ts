@@ -39,6 +39,10 @@ import {
 } from '../src/annotate/records.ts';
 import { toCsv, toJsonLines } from '../src/annotate/tables.ts';
 import { renderAnnotatedVideo } from '../src/annotate/render-video.ts';
+import { TimelineSeries, timelineSvg } from '../src/annotate/timeline.ts';
+import { TrackThumbnails } from '../src/annotate/track-thumbnails.ts';
+import { reportHtml } from '../src/annotate/report-html.ts';
+import type { AnalysedFrame } from '../src/stream/types.ts';
 
 import { VIDEO_EXTENSIONS } from '../src/video/find-video.ts';
 export { parseSmoothing, type SmoothingChoice };
@@ -119,6 +123,8 @@ export class VideoAnalyser {
     input: string,
     frames: AsyncIterable<Frame>,
     onFrame?: (done: number) => void,
+    /** Sees each analysed frame while its pixels are still there (report thumbnails). */
+    onResult?: (result: AnalysedFrame) => void,
   ): Promise<VideoAnalysis> {
     const detector = await this.detector();
     const records: FrameRecord[] = [];
@@ -131,6 +137,7 @@ export class VideoAnalyser {
         tap((result) => {
           source.ack();
           size = { width: result.frame.width, height: result.frame.height };
+          onResult?.(result);
           records.push(toRecord(result));
           onFrame?.(records.length);
         }),
@@ -148,6 +155,15 @@ export class VideoAnalyser {
     await this.worker?.close();
     await this.analyzer.dispose();
   }
+}
+
+/** `gaussian sigma 3 (centred)`, `ema halfLifeMs 300`: the smoothing, for people. */
+function describeSmoothing(s: SmoothingChoice): string {
+  const words = (o: object) =>
+    Object.entries(o)
+      .map(([k, v]) => (k === 'method' ? String(v) : `${k} ${String(v)}`))
+      .join(' ');
+  return s.offline ? `${words(s.offline)} (centred)` : words(s.causal);
 }
 
 /** Expands directories into the video files they hold (sorted); files and URLs pass through. */
@@ -176,6 +192,8 @@ export interface AnnotateOptions extends AnalyserOptions {
   force?: boolean;
   /** Also write annotated.mp4. */
   video?: boolean;
+  /** Write timeline.svg and report.html per video (default true). */
+  report?: boolean;
   /** With `crops`: the `cropped_aligned` root; inputs are video names (or none: every folder). */
   framesRoot?: string;
   maxSize?: number;
@@ -281,7 +299,14 @@ async function annotateOne(
         ...(o.ffmpeg && { ffmpeg: o.ffmpeg }),
       });
     }
-    const video = await analyser.analyse(id, input, frames, (n) => o.onProgress?.(id, n, total));
+    const thumbnails = o.report === false ? undefined : new TrackThumbnails();
+    const video = await analyser.analyse(
+      id,
+      input,
+      frames,
+      (n) => o.onProgress?.(id, n, total),
+      thumbnails && ((r) => thumbnails.add(r)),
+    );
     const summary = summarise(video);
     const files = new Map<string, string | Uint8Array>([
       ['frames.csv', toCsv(video)],
@@ -294,7 +319,7 @@ async function annotateOne(
       const scratch = await mkdtemp(join(o.out, `.render-${basename(dir)}.tmp-`));
       try {
         const mp4 = join(scratch, 'annotated.mp4');
-        await renderAnnotatedVideo(input, video.frames, mp4, {
+        await renderAnnotatedVideo(input, video.frames, video.classes, mp4, {
           ...(o.ffmpeg && { ffmpeg: o.ffmpeg }),
           ...(o.maxSize && { maxSize: o.maxSize }),
         });
@@ -302,6 +327,24 @@ async function annotateOne(
       } finally {
         await rm(scratch, { recursive: true, force: true });
       }
+    }
+    if (thumbnails) {
+      // Fed record by record, as a streamed video would feed it: the series stays bounded.
+      const series = new TimelineSeries();
+      for (const f of video.frames) series.add(f);
+      const svg = await timelineSvg(series, video.classes);
+      files.set('timeline.svg', svg);
+      files.set(
+        'report.html',
+        reportHtml({
+          summary,
+          classes: video.classes,
+          model: analyser.modelName,
+          smoothing: describeSmoothing(analyser.smoothing),
+          timelineSvg: svg,
+          thumbnails: await thumbnails.jpegs(),
+        }),
+      );
     }
     files.set(
       'summary.json',

@@ -188,20 +188,24 @@ describe('hostile clients', () => {
   );
 
   it(
-    "2 push-privacy: a '*' subscriber gets no other client's pushed frames or end events",
+    "2 push-privacy: a '*' subscriber gets no other client's pushed frames, previews or end events",
     { timeout: 180_000 },
     async () => {
       const running = await serve();
       try {
         const nosy = await raw(wsUrl(running));
-        nosy.ws.send(JSON.stringify({ type: 'subscribe', sources: ['*'] }));
+        nosy.ws.send(JSON.stringify({ type: 'subscribe', sources: ['*'], preview: {} }));
         const pusher = await raw(wsUrl(running));
         await pusher.next((m) => m.type === 'hello');
         const id = (pusher.got[0] as Extract<ServerMessage, { type: 'hello' }>).clientId;
+        // The pusher asks for previews too: its own pushed source's pictures come back to it.
+        pusher.ws.send(JSON.stringify({ type: 'subscribe', sources: ['*'], preview: {} }));
         pusher.ws.send('{"type":"push","pts":1}');
         pusher.ws.send(await readFile(fixture('astronaut.png')));
         await pusher.next((m) => m.type === 'frame');
-        // Results go to every wanting client at once; a pong sent after arrives after them.
+        const own = await pusher.nextPreview((h) => h.source === `push:${id}`);
+        assert.ok(own.width <= 640 && own.frameWidth === 512, JSON.stringify(own));
+        // Results and pictures go to every wanting client at once; a pong sent after arrives after them.
         await nosy.settle('after-frame');
         pusher.ws.close();
         // The push source is forgotten right after its end event went out.
@@ -212,6 +216,7 @@ describe('hostile clients', () => {
           (m) => (m.type === 'frame' || m.type === 'end') && m.source === `push:${id}`,
         );
         assert.deepEqual(leaked, []);
+        assert.deepEqual(nosy.previews, [], "no picture of another client's camera");
         nosy.ws.close();
       } finally {
         await running.close();

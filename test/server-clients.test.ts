@@ -12,7 +12,7 @@ const TOKEN = 'slow-client-token-0123';
 
 describe('Outbox (per-client queue)', () => {
   it('stays bounded for a socket that never confirms a write, dropping the oldest frames', () => {
-    const sent: string[] = [];
+    const sent: (string | Buffer)[] = [];
     let overflow = 0;
     const box = new Outbox({ send: (d) => void sent.push(d) }, () => overflow++, 4, 8, 2);
     for (let i = 0; i < 1000; i++) box.sendFrame(`f${i}`);
@@ -27,7 +27,7 @@ describe('Outbox (per-client queue)', () => {
   });
 
   it('keeps order and sends everything to a socket that keeps up', () => {
-    const sent: string[] = [];
+    const sent: (string | Buffer)[] = [];
     const box = new Outbox(
       { send: (d, cb) => (sent.push(d), queueMicrotask(() => cb())) },
       () => {},
@@ -42,6 +42,21 @@ describe('Outbox (per-client queue)', () => {
         resolve();
       }, 10),
     );
+  });
+
+  it('keeps at most one preview picture waiting: a newer one replaces it, frames are kept', () => {
+    const sent: (string | Buffer)[] = [];
+    const box = new Outbox({ send: (d) => void sent.push(d) }, () => {}, 4, 8, 1);
+    box.sendFrame('f0'); // in flight, never confirmed
+    for (let i = 0; i < 5; i++) {
+      box.sendFrame(`f${i + 1}`);
+      box.sendPreview(Buffer.from(`p${i + 1}`));
+    }
+    assert.equal(box.previewsDropped, 4);
+    assert.equal(box.dropped, 1, 'frames: only the queue bound drops them');
+    assert.equal(box.waiting, 5, 'four frames and the newest picture');
+    box.sendControl('c');
+    assert.equal(box.waiting, 6);
   });
 
   it('token bucket: burst, then the average rate', () => {

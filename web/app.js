@@ -1,6 +1,8 @@
 // The page: connects to the server's WebSocket (token from ?token=), lets you pick a server source
-// or your own webcam, and draws every `frame` message. Reconnects after a lost connection.
-import { drawOverlay, renderFaces, Timelines } from './draw.js';
+// or your own webcam, and draws every `frame` message. A server source is shown through preview
+// pictures (JPEG, protocol 2), each drawn with the boxes of its own frame. Reconnects after a
+// lost connection.
+import { drawOverlay, drawPicture, renderFaces, renderLegend, Timelines } from './draw.js';
 import { CameraPusher } from './camera.js';
 
 const $ = (id) => document.getElementById(id);
@@ -11,7 +13,9 @@ const ui = {
   drops: $('drops'),
   source: $('source'),
   video: $('video'),
+  picture: $('picture'),
   overlay: $('overlay'),
+  legend: $('legend'),
   faces: $('faces'),
   hint: $('hint'),
   model: $('model'),
@@ -25,8 +29,15 @@ const state = (window.cctfer = {
   classes: [],
   framesReceived: 0,
   lastFrame: undefined,
+  previewsDrawn: 0,
+  lastPreview: undefined,
+  labelBoxes: [],
   error: '',
 });
+
+// Results of the last frames of the selected source, by frame number, waiting for their picture.
+const recent = new Map();
+const RECENT = 120;
 
 let ws;
 let camera;
@@ -72,7 +83,8 @@ async function connect() {
   ws.onopen = () => {
     retryMs = 250;
   };
-  ws.onmessage = (e) => onMessage(JSON.parse(e.data));
+  ws.onmessage = (e) =>
+    typeof e.data === 'string' ? onMessage(JSON.parse(e.data)) : onPreview(e.data);
   ws.onclose = () => {
     camera?.resultArrived();
     retry();
@@ -93,6 +105,7 @@ function onMessage(m) {
       state.classes = m.model.classes;
       setStatus('connected', 'connected');
       ui.model.textContent = `model ${m.model.name}: ${m.model.members} members, ${m.model.engine}; protocol ${m.protocol}`;
+      renderLegend(ui.legend, state.classes);
       fillSources(m.sources);
       choose(selected);
       break;
@@ -106,8 +119,14 @@ function onMessage(m) {
       if (!mine) return;
       state.framesReceived++;
       state.lastFrame = m;
-      if (selected === 'camera') camera?.resultArrived();
-      drawOverlay(ui.overlay, m);
+      if (selected === 'camera') {
+        camera?.resultArrived();
+        // The camera's own video plays under the overlay: draw each result as it comes.
+        state.labelBoxes = drawOverlay(ui.overlay, m, state.classes);
+      } else {
+        recent.set(m.frame, m);
+        if (recent.size > RECENT) recent.delete(recent.keys().next().value);
+      }
       renderFaces(ui.faces, m, state.classes);
       timelines.add(m);
       ui.drops.textContent = `frame ${m.frame} · ${m.latencyMs} ms · dropped ${m.dropped} at source, ${m.clientDropped} for this page`;
@@ -123,6 +142,31 @@ function onMessage(m) {
         ui.hint.textContent = `source failed: ${m.message}`;
       break;
   }
+}
+
+/** A preview picture: draw it, then the boxes of the frame it shows (never another frame's). */
+async function onPreview(buffer) {
+  const view = new DataView(buffer);
+  const n = view.getUint32(0);
+  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, n)));
+  if (header.source !== selected) return;
+  const bitmap = await createImageBitmap(
+    new Blob([new Uint8Array(buffer, 4 + n)], { type: 'image/jpeg' }),
+  );
+  if (header.source !== selected) return bitmap.close();
+  drawPicture(ui.picture, bitmap);
+  bitmap.close();
+  const result = recent.get(header.frame);
+  state.labelBoxes = drawOverlay(ui.overlay, result, state.classes);
+  state.previewsDrawn++;
+  state.lastPreview = {
+    frame: header.frame,
+    width: header.width,
+    height: header.height,
+    faces: result?.faces ?? [],
+    frameWidth: header.frameWidth,
+    frameHeight: header.frameHeight,
+  };
 }
 
 function fillSources(sources) {
@@ -145,7 +189,9 @@ async function choose(value) {
   selected = value;
   ui.source.value = value;
   ui.faces.replaceChildren();
+  recent.clear();
   drawOverlay(ui.overlay, undefined);
+  drawPicture(ui.picture, undefined);
   if (!value) return;
   if (value === 'camera') {
     ui.hint.textContent = 'your webcam: frames are analysed on the server';
@@ -159,8 +205,8 @@ async function choose(value) {
       }
     }
   } else {
-    ui.hint.textContent = `server source ${value}: boxes on a blank stage`;
-    send({ type: 'subscribe', sources: [value] });
+    ui.hint.textContent = `server source ${value}`;
+    send({ type: 'subscribe', sources: [value], preview: { maxWidth: 640, fps: 15 } });
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * The annotated MP4: the video decoded again, each face's box, track id, smoothed label and
- * consensus drawn (an SVG overlay composited by sharp), encoded with ffmpeg (H.264) with the
+ * The annotated MP4: the video decoded again, each face's box, track id, smoothed label with its
+ * probability, and the members' agreement drawn (an SVG overlay composited by sharp), encoded with ffmpeg (H.264) with the
  * original audio stream copied in. Output frames follow the decoded frames one to one at the
  * container's average rate (a variable-frame-rate source plays back at a constant rate).
  */
@@ -10,21 +10,57 @@ import sharp from 'sharp';
 import { decodeFrames } from '../video/decode.ts';
 import { probeVideo } from '../video/probe.ts';
 import { resolveFfmpeg, type FfmpegBinary } from '../video/ffmpeg-binary.ts';
-import type { FrameRecord } from './records.ts';
+import type { FaceRecord, FrameRecord } from './records.ts';
 
-const COLOURS = ['#00e676', '#ffea00', '#40c4ff', '#ff6e40', '#e040fb', '#ffffff'];
+/** Track colours, all light: each has a contrast ratio ≥ 6.5:1 against the black outline. */
+export const TRACK_COLOURS = ['#00e676', '#ffea00', '#40c4ff', '#ff8a65', '#ea80fc', '#ffffff'];
+/** Below this consensus the label gets a "low agreement" mark. */
+export const LOW_AGREEMENT = 0.5;
 
 function escapeXml(s: string): string {
   return s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-export function overlaySvg(record: FrameRecord | undefined, width: number, height: number): string {
+/** The label drawn for a face: track id, smoothed label, and the probability of that label. */
+export function faceLabelText(f: FaceRecord, classes: readonly string[]): string {
+  const i = classes.indexOf(f.smoothedLabel);
+  const p = i >= 0 ? (f.smoothed[i] ?? 0) : 0;
+  return `#${f.id} ${f.smoothedLabel} ${Math.round(p * 100)}%`;
+}
+
+/**
+ * One frame's overlay: per face its box, its label (light text outlined in black, readable on any
+ * background) and under it a thin gauge of the members' agreement (consensus), marked "low
+ * agreement" below LOW_AGREEMENT.
+ */
+export function overlaySvg(
+  record: FrameRecord | undefined,
+  width: number,
+  height: number,
+  classes: readonly string[],
+): string {
   const parts = (record?.faces ?? []).map((f) => {
-    const c = COLOURS[(f.id - 1) % COLOURS.length];
+    const c = TRACK_COLOURS[(f.id - 1) % TRACK_COLOURS.length];
     const { x, y, width: w, height: h } = f.box;
-    const text = escapeXml(`#${f.id} ${f.smoothedLabel} ${(f.consensus * 100).toFixed(0)}%`);
-    const ty = y > 22 ? y - 6 : y + h + 18;
-    return `<rect x="${x}" y="${y}" width="${w}" height="${h}" fill="none" stroke="${c}" stroke-width="3"/><text x="${x}" y="${ty}" font-family="DejaVu Sans, sans-serif" font-size="16" font-weight="bold" fill="${c}" stroke="black" stroke-width="0.6">${text}</text>`;
+    const text = escapeXml(faceLabelText(f, classes));
+    const above = y > 30;
+    const ty = above ? y - 12 : y + h + 20;
+    const gy = ty + 4;
+    const font = `font-family="DejaVu Sans, sans-serif" font-size="16" font-weight="bold"`;
+    const low =
+      f.consensus < LOW_AGREEMENT
+        ? `<text x="${x + 66}" y="${gy + 5}" ${font} font-size="9" fill="#ffffff" stroke="#000000" stroke-width="3" stroke-linejoin="round">low agreement</text><text x="${x + 66}" y="${gy + 5}" ${font} font-size="9" fill="#ffffff">low agreement</text>`
+        : '';
+    // The outline is its own text under the fill, so the fill keeps its full glyph shape.
+    return (
+      `<rect x="${x}" y="${y}" width="${w}" height="${h}" fill="none" stroke="#000000" stroke-width="5"/>` +
+      `<rect x="${x}" y="${y}" width="${w}" height="${h}" fill="none" stroke="${c}" stroke-width="3"/>` +
+      `<text x="${x}" y="${ty}" ${font} fill="${c}" stroke="#000000" stroke-width="5" stroke-linejoin="round">${text}</text>` +
+      `<text x="${x}" y="${ty}" ${font} fill="${c}">${text}</text>` +
+      `<rect x="${x}" y="${gy}" width="60" height="5" fill="#000000"/>` +
+      `<rect x="${x + 1}" y="${gy + 1}" width="${(58 * f.consensus).toFixed(1)}" height="3" fill="#ffffff"/>` +
+      low
+    );
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${parts.join('')}</svg>`;
 }
@@ -32,6 +68,7 @@ export function overlaySvg(record: FrameRecord | undefined, width: number, heigh
 export async function renderAnnotatedVideo(
   input: string,
   records: readonly FrameRecord[],
+  classes: readonly string[],
   outPath: string,
   options: { ffmpeg?: FfmpegBinary; maxSize?: number } = {},
 ): Promise<void> {
@@ -76,7 +113,7 @@ export async function renderAnnotatedVideo(
       .save(outPath);
   });
   const draw = async (frame: { index: number; data: Uint8Array }) => {
-    const svg = overlaySvg(byIndex.get(frame.index), width, height);
+    const svg = overlaySvg(byIndex.get(frame.index), width, height, classes);
     const out = await sharp(frame.data, { raw: { width, height, channels: 4 } })
       .composite([{ input: Buffer.from(svg) }])
       .raw()

@@ -25,6 +25,7 @@ export function annotateCommand(): Command {
     )
     .addOption(offlineSmoothingOption())
     .option('--video', 'also write annotated.mp4 (boxes, ids, labels; original audio)', false)
+    .option('--no-report', 'skip timeline.svg and report.html (written per video by default)')
     .option(
       '--frames <dir>',
       "read the organisers' cropped_aligned/<video>/NNNNN.jpg crops instead of decoding and detecting",
@@ -51,6 +52,7 @@ export function annotateCommand(): Command {
         detector: 'full-range' | 'short-range';
         smoothing: ReturnType<typeof parseSmoothing>;
         video: boolean;
+        report: boolean;
         frames?: string;
         jobs: number;
         maxSize?: number;
@@ -97,6 +99,7 @@ export function annotateCommand(): Command {
         detector: o.detector,
         smoothing: o.smoothing,
         video: o.video,
+        report: o.report,
         crops: Boolean(o.frames),
         ...(o.frames && { framesRoot: o.frames }),
         jobs: o.jobs,

@@ -9,7 +9,14 @@
  *   client.subscribe(['*']);
  */
 import WebSocket from 'ws';
-import { serverMessageSchema, type ClientMessage, type ServerMessage } from '../server/protocol.ts';
+import {
+  serverMessageSchema,
+  type ClientMessage,
+  type PreviewHeader,
+  type PreviewRequest,
+  type ServerMessage,
+} from '../server/protocol.ts';
+import { readPreview } from '../server/preview-frame.ts';
 
 type Of<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
 
@@ -21,6 +28,8 @@ export interface ClientEvents {
   end: Of<'end'>;
   sources: Of<'sources'>;
   pong: Of<'pong'>;
+  /** A preview picture (JPEG) of an analysed frame, for subscriptions made with `preview`. */
+  preview: { header: PreviewHeader; jpeg: Uint8Array };
   open: undefined;
   /** The connection closed; `reconnectInMs` is set when a reconnect is scheduled. */
   close: { code: number; reason: string; reconnectInMs?: number };
@@ -41,7 +50,7 @@ type Listener<K extends keyof ClientEvents> = (event: ClientEvents[K]) => void;
 export class CctferClient {
   private ws: WebSocket | undefined;
   private readonly listeners = new Map<keyof ClientEvents, Set<Listener<never>>>();
-  private readonly subscriptions = new Set<string>();
+  private readonly subscriptions = new Map<string, Partial<PreviewRequest> | undefined>();
   private closedByUser = false;
   private attempt = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -116,11 +125,25 @@ export class CctferClient {
     ws.on('open', () => {
       this.attempt = 0;
       this.emit('open', undefined);
-      if (this.subscriptions.size)
-        this.send({ type: 'subscribe', sources: [...this.subscriptions] });
+      for (const [source, preview] of this.subscriptions)
+        this.send({ type: 'subscribe', sources: [source], ...(preview && { preview }) });
     });
     ws.on('message', (data, isBinary) => {
-      if (isBinary) return;
+      if (isBinary) {
+        const bytes = Buffer.isBuffer(data)
+          ? data
+          : Array.isArray(data)
+            ? Buffer.concat(data)
+            : Buffer.from(data);
+        try {
+          return this.emit('preview', readPreview(bytes));
+        } catch (err) {
+          return this.emit('invalid', {
+            text: `(${bytes.length} binary bytes)`,
+            problem: (err as Error).message,
+          });
+        }
+      }
       const text = data.toString();
       let value: unknown;
       try {
@@ -156,10 +179,14 @@ export class CctferClient {
     if (this.connected) this.ws?.send(JSON.stringify(message));
   }
 
-  /** Subscribes to sources ('*': all); remembered across reconnects. */
-  subscribe(sources: string[]): void {
-    for (const s of sources) this.subscriptions.add(s);
-    this.send({ type: 'subscribe', sources });
+  /**
+   * Subscribes to sources ('*': all); remembered across reconnects. With `preview`, the server
+   * also sends a JPEG of analysed frames (≤ 640 px wide, ≤ 15 fps; `preview` events).
+   */
+  subscribe(sources: string[], options: { preview?: Partial<PreviewRequest> | true } = {}): void {
+    const preview = options.preview === true ? {} : options.preview;
+    for (const s of sources) this.subscriptions.set(s, preview);
+    this.send({ type: 'subscribe', sources, ...(preview && { preview }) });
   }
 
   unsubscribe(sources: string[]): void {
@@ -208,4 +235,11 @@ export class CctferClient {
 }
 
 export type { ServerMessage, ClientMessage } from '../server/protocol.ts';
-export type { FrameMessage, FaceMessage, HelloMessage, SourceInfo } from '../server/protocol.ts';
+export type {
+  FrameMessage,
+  FaceMessage,
+  HelloMessage,
+  SourceInfo,
+  PreviewHeader,
+  PreviewRequest,
+} from '../server/protocol.ts';

@@ -4,15 +4,17 @@
  * most `maxFrames` at a time: a newer frame drops the oldest waiting one (counted), so a client
  * that stops reading costs the server a fixed amount of memory and never delays the pipeline or
  * other clients. Control messages (hello, end, error, stats, pong) are never dropped; a client that
- * lets more than `maxControl` of them pile up is disconnected.
+ * lets more than `maxControl` of them pile up is disconnected. Preview pictures are the first to
+ * go: at most one waits here, and a newer one replaces it.
  */
 export interface Sendable {
-  send(data: string, cb: (err?: Error) => void): void;
+  send(data: string | Buffer, cb: (err?: Error) => void): void;
 }
 
 interface Entry {
-  data: string;
+  data: string | Buffer;
   frame: boolean;
+  preview?: boolean;
 }
 
 export class Outbox {
@@ -21,6 +23,7 @@ export class Outbox {
   private inFlight = 0;
   private closed = false;
   dropped = 0;
+  previewsDropped = 0;
 
   constructor(
     private readonly socket: Sendable,
@@ -43,9 +46,21 @@ export class Outbox {
     this.pump();
   }
 
+  sendPreview(data: Buffer): void {
+    if (this.closed) return;
+    const waiting = this.queue.findIndex((e) => e.preview);
+    if (waiting >= 0) {
+      this.queue.splice(waiting, 1);
+      this.previewsDropped++;
+    }
+    this.queue.push({ data, frame: false, preview: true });
+    this.pump();
+  }
+
   sendControl(data: string): void {
     if (this.closed) return;
-    if (this.queue.length - this.frames >= this.maxControl) {
+    const previewWaiting = this.queue.some((e) => e.preview) ? 1 : 0;
+    if (this.queue.length - this.frames - previewWaiting >= this.maxControl) {
       this.close();
       this.onOverflow();
       return;

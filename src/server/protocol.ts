@@ -1,11 +1,13 @@
 /**
- * The WebSocket protocol, version 1: JSON text messages, validated on both sides with these
- * schemas, plus binary messages from a client carrying one JPEG or PNG camera frame each.
+ * The WebSocket protocol, version 2: JSON text messages, validated on both sides with these
+ * schemas; binary messages from a client carry one JPEG or PNG camera frame each, binary messages
+ * from the server one preview frame each (preview-frame.ts). Version 2 added previews: a version-1
+ * client never asks for them and sees no other change.
  * Documented in the README ("WebSocket protocol"); bump PROTOCOL_VERSION on breaking changes.
  */
 import { z } from 'zod';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export { MIN_TOKEN_LENGTH } from './limits.ts';
 
@@ -116,9 +118,42 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
 
 const sourceList = z.array(z.string().min(1).max(256)).min(1).max(64);
 
+/** Preview limits: the server never sends larger or more frequent previews than these. */
+export const PREVIEW_MAX_WIDTH = 640;
+export const PREVIEW_MAX_FPS = 15;
+
+/** A subscriber's request for preview frames (JPEG) of the sources it subscribes to. */
+export const previewRequestSchema = z
+  .object({
+    maxWidth: z.number().int().min(64).max(PREVIEW_MAX_WIDTH).default(PREVIEW_MAX_WIDTH),
+    fps: z.number().positive().max(PREVIEW_MAX_FPS).default(PREVIEW_MAX_FPS),
+  })
+  .strict();
+
+/** The JSON header of a binary preview message (see preview-frame.ts for the framing). */
+export const previewHeaderSchema = z.object({
+  type: z.literal('preview'),
+  source: z.string(),
+  /** The analysed frame this picture belongs to (matches the `frame` message's `frame`). */
+  frame: z.number().int().nonnegative(),
+  pts: z.number(),
+  /** Size of the JPEG, and of the analysed frame its boxes refer to. */
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  frameWidth: z.number().int().positive(),
+  frameHeight: z.number().int().positive(),
+});
+
 export const clientMessageSchema = z.discriminatedUnion('type', [
   /** Receive `frame`/`end` messages of these sources ('*': all, including ones added later). */
-  z.object({ type: z.literal('subscribe'), sources: sourceList }).strict(),
+  z
+    .object({
+      type: z.literal('subscribe'),
+      sources: sourceList,
+      /** Also send preview frames of these sources (protocol 2). */
+      preview: previewRequestSchema.optional(),
+    })
+    .strict(),
   z.object({ type: z.literal('unsubscribe'), sources: sourceList }).strict(),
   z
     .object({ type: z.literal('ping'), id: z.union([z.string().max(64), z.number()]).optional() })
@@ -136,12 +171,17 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
 ]);
 
 export type ServerMessage = z.infer<typeof serverMessageSchema>;
-export type ClientMessage = z.infer<typeof clientMessageSchema>;
+/** A message as a client writes it (optional fields may be left out). */
+export type ClientMessage = z.input<typeof clientMessageSchema>;
+/** A client message as the server reads it, defaults filled in. */
+export type ParsedClientMessage = z.infer<typeof clientMessageSchema>;
 export type FaceMessage = z.infer<typeof faceSchema>;
 export type SourceInfo = z.infer<typeof sourceInfoSchema>;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 export type FrameMessage = Extract<ServerMessage, { type: 'frame' }>;
 export type HelloMessage = Extract<ServerMessage, { type: 'hello' }>;
+export type PreviewRequest = z.infer<typeof previewRequestSchema>;
+export type PreviewHeader = z.infer<typeof previewHeaderSchema>;
 
 export const CLIENT_TYPES = clientMessageSchema.options.map((o) => o.shape.type.value);
 
@@ -149,7 +189,7 @@ export const CLIENT_TYPES = clientMessageSchema.options.map((o) => o.shape.type.
 export function parseClientMessage(
   text: string,
 ):
-  | { ok: true; message: ClientMessage }
+  | { ok: true; message: ParsedClientMessage }
   | { ok: false; code: ErrorCode; message: string; type?: string } {
   let value: unknown;
   try {

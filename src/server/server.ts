@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { Subscription } from 'rxjs';
 import type { AnalysisEvent } from './analysis-service.ts';
+import type { Frame } from '../video/decode.ts';
 import { Outbox } from './outbox.ts';
 import { TokenBucket } from './rate-limit.ts';
 import type { ServerFigures } from './metrics.ts';
@@ -21,6 +22,7 @@ import { AccessPolicy } from './access.ts';
 import { handleHttp } from './http-routes.ts';
 import { PUSH_PREFIX, PushSource } from './push-source.ts';
 import { frameFields } from './messages.ts';
+import { PreviewEncoder, type PreviewTarget, type PreviewWish } from './preview-encoder.ts';
 import {
   resolveServerOptions,
   type ResolvedServerOptions,
@@ -44,6 +46,8 @@ interface Client {
   outbox: Outbox;
   bucket: TokenBucket;
   subscriptions: Set<string>;
+  /** Preview wishes per subscription (a source id or '*'). */
+  previews: Map<string, PreviewWish>;
   alive: boolean;
   push?: PushSource;
   lastRateError: number;
@@ -60,6 +64,7 @@ export class CctferServer {
   private events?: Subscription;
   private timers: NodeJS.Timeout[] = [];
   private clientFramesDropped = 0;
+  private readonly previewEncoder = new PreviewEncoder();
   private readonly o: ResolvedServerOptions;
 
   constructor(options: ServerOptions) {
@@ -173,6 +178,7 @@ export class CctferServer {
       ),
       bucket: new TokenBucket(this.o.rate.perSecond, this.o.rate.burst),
       subscriptions: new Set(),
+      previews: new Map(),
       alive: true,
       lastRateError: 0,
     };
@@ -268,13 +274,18 @@ export class CctferServer {
           for (const s of m.sources) {
             if (s === '*' || known.has(s)) {
               client.subscriptions.add(s);
+              if (m.preview) client.previews.set(s, { ...m.preview, lastSentAt: -Infinity });
+              else client.previews.delete(s);
               this.o.onSubscribe?.(s);
             } else this.error(client, 'unknown_source', `no source named '${s}'`, s);
           }
           return;
         }
         case 'unsubscribe':
-          for (const s of m.sources) client.subscriptions.delete(s);
+          for (const s of m.sources) {
+            client.subscriptions.delete(s);
+            client.previews.delete(s);
+          }
           return;
         case 'push':
           this.pushSource(client).announce(m.frame, m.pts);
@@ -313,6 +324,7 @@ export class CctferServer {
         body ??= JSON.stringify(frameFields(r)).slice(1);
         c.outbox.sendFrame(`{"clientDropped":${c.outbox.dropped},${body}`);
       }
+      this.offerPreview(r.frame);
       return;
     }
     const msg: ServerMessage =
@@ -322,6 +334,18 @@ export class CctferServer {
     if (e.type === 'error') this.count('source_failed');
     for (const c of this.clients.values()) if (this.wants(c, e.source)) this.send(c, msg);
     if (e.type === 'end' && e.source.startsWith(PUSH_PREFIX)) this.o.pipeline.forget(e.source);
+  }
+
+  /** After the frame's result: its picture, to the subscribers that asked for previews. */
+  private offerPreview(frame: Frame): void {
+    const targets: PreviewTarget[] = [];
+    for (const c of this.clients.values()) {
+      if (c.previews.size === 0 || !this.wants(c, frame.sourceId)) continue;
+      const wish = c.previews.get(frame.sourceId) ?? c.previews.get('*');
+      // A pushed source's preview goes to its owner only: wants() already says so.
+      if (wish) targets.push({ wish, deliver: (m) => c.outbox.sendPreview(m) });
+    }
+    if (targets.length) this.previewEncoder.offer(frame, targets);
   }
 
   private statsMessage(): ServerMessage {
