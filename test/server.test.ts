@@ -9,7 +9,7 @@ import { raw } from './helpers/raw-client.ts';
 import { startServe, type RunningServer } from '../pipelines/serve.ts';
 import { CctferClient } from '../src/client/index.ts';
 import { CctferServer } from '../src/server/server.ts';
-import type { ServerMessage } from '../src/server/protocol.ts';
+import { PROTOCOL_VERSION, type ServerMessage } from '../src/server/protocol.ts';
 import { Rng } from '../src/util/rng.ts';
 import { AFFWILD2_CLASSES } from '../src/data/classes.ts';
 
@@ -242,10 +242,14 @@ describe('cctfer serve: WebSocket server end to end', () => {
       assert.ok(binary > 500);
       c.ws.close();
       // And a fresh client still gets a full, correct hello.
-      const d = new CctferClient(wsUrl, { token: TOKEN });
-      assert.equal((await d.connect()).protocol, 1);
-      assert.ok((await d.ping()) >= 0);
-      d.close();
+      // Never reconnecting: a failed assertion must not leave a client that keeps the process up.
+      const d = new CctferClient(wsUrl, { token: TOKEN, reconnect: false });
+      try {
+        assert.equal((await d.connect()).protocol, PROTOCOL_VERSION);
+        assert.ok((await d.ping()) >= 0);
+      } finally {
+        d.close();
+      }
     },
   );
 
