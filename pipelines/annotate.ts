@@ -20,6 +20,7 @@ import { frameSource } from '../src/stream/frame-source.ts';
 import { analyseSource } from '../src/stream/analyse-source.ts';
 import { BatchingClassifier, type FrameDetector } from '../src/stream/operators.ts';
 import { ExpressionAnalyzer, type InferenceEngine } from '../src/models/analyzer.ts';
+import { startServices } from './start-services.ts';
 import { decodeFrames } from '../src/video/decode.ts';
 import { probeVideo } from '../src/video/probe.ts';
 import { resolveSource } from '../src/video/source.ts';
@@ -78,17 +79,13 @@ export class VideoAnalyser {
   }
 
   static async create(o: AnalyserOptions = {}): Promise<VideoAnalyser> {
-    const analyzer = await ExpressionAnalyzer.create(o.bundle ?? DEFAULT_BUNDLE, {
-      engine: o.engine ?? 'onnx',
-      threads: o.threads ?? 1,
+    const { analyzer, worker, workerOptions } = await startServices({
+      bundle: o.bundle ?? DEFAULT_BUNDLE,
+      ...(o.engine && { engine: o.engine }),
+      ...(o.threads && { threads: o.threads }),
+      ...(o.detector && { detector: o.detector }),
+      noDetector: Boolean(o.crops),
     });
-    const workerOptions = o.crops
-      ? undefined
-      : {
-          model: o.detector ?? ('full-range' as const),
-          refine: analyzer.cropInputs.some((c) => c.mode === 'aligned'),
-        };
-    const worker = workerOptions && (await DetectorWorker.create(workerOptions));
     return new VideoAnalyser(
       analyzer,
       worker,

@@ -7,8 +7,9 @@
 import { LivePipeline } from './live.ts';
 import { access } from 'node:fs/promises';
 import { CctferServer, checkServerOptions, type ServerOptions } from '../src/server/server.ts';
-import { DetectorWorker } from '../src/stream/detector-worker.ts';
-import { ExpressionAnalyzer, type InferenceEngine } from '../src/models/analyzer.ts';
+import type { DetectorWorker } from '../src/stream/detector-worker.ts';
+import type { InferenceEngine } from '../src/models/analyzer.ts';
+import { startServices } from './start-services.ts';
 import { decodeFrames } from '../src/video/decode.ts';
 import { resolveSource } from '../src/video/source.ts';
 import { uniqueSourceNames } from '../src/video/source-names.ts';
@@ -83,15 +84,14 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
         throw new Error(`source ${options.sources[i]}: no such file`);
       });
   const bundle = options.bundle ?? DEFAULT_BUNDLE;
-  const analyzer = await ExpressionAnalyzer.create(bundle, {
-    engine: options.engine ?? 'onnx',
-    threads: options.threads ?? 1,
+  const services = await startServices({
+    bundle,
+    ...(options.engine && { engine: options.engine }),
+    ...(options.threads && { threads: options.threads }),
+    ...(options.detector && { detector: options.detector }),
   });
-  const needsAlign = analyzer.cropInputs.some((c) => c.mode === 'aligned');
-  const detector = await DetectorWorker.create({
-    model: options.detector ?? 'full-range',
-    refine: needsAlign,
-  });
+  const analyzer = services.analyzer;
+  const detector = services.worker as DetectorWorker;
   const pipeline = new LivePipeline({
     classifier: analyzer,
     detector,

@@ -80,7 +80,7 @@ describe('serve: sources fail alone', () => {
       const shown = spawnSync(
         real.path,
         ['-hide_banner', '-stream_loop', '1', '-i', avi, '-map', '0:v:0', '-vf', 'showinfo'].concat(
-          [...passthroughTiming(real), '-f', 'null', '-'],
+          [...(await passthroughTiming(real)), '-f', 'null', '-'],
         ),
         { encoding: 'utf8' },
       ).stderr;

@@ -110,7 +110,7 @@ export async function* decodeFrames(
     .outputOptions([
       '-map',
       '0:v:0',
-      ...passthroughTiming(bin),
+      ...(await passthroughTiming(bin)),
       ...(options.duration ? ['-t', String(options.duration)] : []),
       '-vf',
       filters.join(','),

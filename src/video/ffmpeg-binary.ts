@@ -1,14 +1,20 @@
 /**
  * Which ffmpeg to run: an explicit path (the CLI passes FFMPEG_PATH), else `ffmpeg` on PATH (e.g.
  * Debian's 5.x), else the static 4.1 build inside the npm package @ffmpeg-installer/ffmpeg.
+ * Resolving only finds the file; its version (which picks an option name) is asked for once,
+ * asynchronously, when the first command needs it — no child process blocks start-up.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 
 export interface FfmpegBinary {
   path: string;
+}
+
+export interface FfmpegVersion {
   /** Major version, or undefined for builds that print a git revision instead. */
   major: number | undefined;
   versionLine: string;
@@ -36,9 +42,7 @@ function bundled(): string | undefined {
   }
 }
 
-const cache = new Map<string, FfmpegBinary>();
-
-/** Resolves and checks the ffmpeg binary; `pathEnv` is the PATH to search (default: none). */
+/** Resolves the ffmpeg binary; `pathEnv` is the PATH to search (default: none). */
 export function resolveFfmpeg(options: { path?: string; pathEnv?: string } = {}): FfmpegBinary {
   const path = options.path ?? onPath('ffmpeg', options.pathEnv) ?? bundled();
   if (!path) {
@@ -46,25 +50,36 @@ export function resolveFfmpeg(options: { path?: string; pathEnv?: string } = {})
       'no ffmpeg found: install one (apt-get install ffmpeg) or set FFMPEG_PATH; the npm package @ffmpeg-installer/ffmpeg is not installed either',
     );
   }
-  const hit = cache.get(path);
-  if (hit) return hit;
-  let versionLine: string;
-  try {
-    versionLine =
-      execFileSync(path, ['-hide_banner', '-version'], { encoding: 'utf8' }).split('\n')[0] ?? '';
-  } catch (err) {
-    throw new Error(`ffmpeg at ${path} does not run: ${(err as Error).message.split('\n')[0]}`);
+  return { path };
+}
+
+const versions = new Map<string, Promise<FfmpegVersion>>();
+
+/** Runs `ffmpeg -version` once per binary; rejects with a clear error if it does not run. */
+export function ffmpegVersion(bin: FfmpegBinary): Promise<FfmpegVersion> {
+  let v = versions.get(bin.path);
+  if (!v) {
+    v = promisify(execFile)(bin.path, ['-hide_banner', '-version'], { encoding: 'utf8' }).then(
+      ({ stdout }) => {
+        const versionLine = stdout.split('\n')[0] ?? '';
+        const m = /ffmpeg version n?(\d+)\.\d+/.exec(versionLine);
+        // Static git builds print "N-47683-g…"; the npm package's build is 4.1-era.
+        return { major: m ? Number(m[1]) : undefined, versionLine };
+      },
+      (err: Error) => {
+        versions.delete(bin.path);
+        throw new Error(`ffmpeg at ${bin.path} does not run: ${err.message.split('\n')[0]}`);
+      },
+    );
+    versions.set(bin.path, v);
   }
-  const m = /ffmpeg version n?(\d+)\.\d+/.exec(versionLine);
-  // Static git builds print "N-47683-g…"; the npm package's build is 4.1-era.
-  const info: FfmpegBinary = { path, major: m ? Number(m[1]) : undefined, versionLine };
-  cache.set(path, info);
-  return info;
+  return v;
 }
 
 /** The option that keeps every decoded frame with its own timestamp (no constant-rate resampling). */
-export function passthroughTiming(bin: FfmpegBinary): string[] {
-  return bin.major !== undefined && bin.major >= 5
+export async function passthroughTiming(bin: FfmpegBinary): Promise<string[]> {
+  const { major } = await ffmpegVersion(bin);
+  return major !== undefined && major >= 5
     ? ['-fps_mode', 'passthrough']
     : ['-vsync', 'passthrough'];
 }

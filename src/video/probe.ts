@@ -99,7 +99,7 @@ export async function countFrames(
     input,
     '-map',
     '0:v:0',
-    ...passthroughTiming(bin),
+    ...(await passthroughTiming(bin)),
     '-f',
     'null',
     '-',
