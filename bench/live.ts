@@ -7,7 +7,8 @@
  *    latency must stay bounded.
  * Clients run in a separate process (fork), as they would on other machines.
  *
- *   npx tsx bench/live.ts [--seconds 8] [--clients 1,10,100] [--bundle a b] [--write live]
+ *   npx tsx bench/live.ts [--seconds 8] [--clients 1,10,100] [--bundle a b] [--preview off,on]
+ *                         [--rounds 3] [--write live]
  */
 import { fork } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
@@ -32,6 +33,11 @@ const opts = new Command('live')
     "clients without and/or with preview pictures, run in turn for each row: 'off', 'on' or 'off,on'",
     'off',
   )
+  .option(
+    '--rounds <n>',
+    'runs per row and variant; the variants run in turn, in reverse order every other round (ABBA), and each row reports the median',
+    '1',
+  )
   .option('--write <name>', 'also write bench/results/<name>.{md,json} (default: print only)')
   .parse()
   .opts<{
@@ -40,8 +46,12 @@ const opts = new Command('live')
     bundle?: string[];
     modes: string;
     preview: string;
+    rounds: string;
     write?: string;
   }>();
+const rounds = Number(opts.rounds);
+if (!(Number.isInteger(rounds) && rounds >= 1))
+  throw new Error(`--rounds: expected a whole number ≥ 1, got '${opts.rounds}'`);
 const previewSettings = opts.preview.split(',').map((p) => {
   if (p !== 'off' && p !== 'on')
     throw new Error(`--preview: expected off, on or off,on; got '${p}'`);
@@ -99,9 +109,14 @@ for (const key of opts.modes.split(',')) {
   const mode = MODES[key as keyof typeof MODES];
   if (!mode) throw new Error(`unknown mode '${key}': expected ${Object.keys(MODES).join(', ')}`);
   for (const n of opts.clients.split(',').map(Number))
-    // Bundles (and preview settings) interleaved row by row: a machine's drift hits each alike.
-    for (const bundle of bundles)
-      for (const preview of previewSettings) {
+    // Bundles and preview settings interleaved row by row, in ABBA order over the rounds: a
+    // machine's drift, and the first run's head start, hit each variant alike.
+    for (let round = 0; round < rounds; round++) {
+      const variants = bundles.flatMap((bundle) =>
+        previewSettings.map((preview) => ({ bundle, preview })),
+      );
+      if (round % 2) variants.reverse();
+      for (const { bundle, preview } of variants) {
         const running = await startServe({
           bundle,
           sources: [mode.input],
@@ -172,29 +187,39 @@ for (const key of opts.modes.split(',')) {
           `${row.bundle}${preview ? ' +preview' : ''} ${row.mode.padEnd(13)} ${String(n).padStart(3)} clients: ${row.analysedFps.toFixed(1)} analysed fps, ${row.dropped} dropped at the source, latency p50 ${row.p50} ms p95 ${row.p95} ms, ${row.perClient} messages per client, ≤${row.clientDropped} dropped for a client`,
         );
       }
+    }
 }
+
+/** Per row and variant: the run with the median fps (the lower middle one for an even count; its other figures with it) and all fps. */
+const keyOf = (r: Row) => `${r.mode}|${r.clients}|${r.bundle}|${r.preview}`;
+const groups = new Map<string, Row[]>();
+for (const r of rows) groups.set(keyOf(r), [...(groups.get(keyOf(r)) ?? []), r]);
+const medians = [...groups.values()].map((runs) => {
+  const sorted = [...runs].sort((a, b) => a.analysedFps - b.analysedFps);
+  return { row: sorted[(sorted.length - 1) >> 1]!, runs: runs.map((r) => r.analysedFps) };
+});
 
 const first = basename(bundles[0]!);
 const ratio = (r: Row) => {
-  const base = rows.find(
-    (x) =>
+  const base = medians.find(
+    ({ row: x }) =>
       x.bundle === first &&
       x.preview === previewSettings[0] &&
       x.mode === r.mode &&
       x.clients === r.clients,
   );
-  return base ? (r.analysedFps / base.analysedFps).toFixed(2) : '';
+  return base ? (r.analysedFps / base.row.analysedFps).toFixed(2) : '';
 };
 const md = [
-  `# bench/live — ${new Date().toISOString().slice(0, 10)}, ${opts.seconds} s per run, 640×480 fixture (one face)`,
+  `# bench/live — ${new Date().toISOString().slice(0, 10)}, ${opts.seconds} s per run, ${rounds} run(s) per row and variant, 640×480 fixture (one face)`,
   '',
   `Command: \`npx tsx bench/live.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}\`; bundles and preview settings run in turn for each row; fps ratio against ${first}${previewSettings.length > 1 ? ' without previews' : ''}.`,
   '',
-  '| bundle | previews | mode | clients | analysed fps | fps ratio | dropped (source) | latency p50 ms | latency p95 ms | messages per client | previews per client | dropped for a client |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|',
-  ...rows.map(
-    (r) =>
-      `| ${r.bundle} | ${r.preview ? 'on' : 'off'} | ${r.mode} | ${r.clients} | ${r.analysedFps.toFixed(1)} | ${ratio(r)} | ${r.dropped} | ${r.p50} | ${r.p95} | ${r.perClient} | ${r.previewsPerClient.toFixed(0)} | ${r.clientDropped} |`,
+  '| bundle | previews | mode | clients | analysed fps (median) | runs | fps ratio | dropped (source) | latency p50 ms | latency p95 ms | messages per client | previews per client | dropped for a client |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...medians.map(
+    ({ row: r, runs }) =>
+      `| ${r.bundle} | ${r.preview ? 'on' : 'off'} | ${r.mode} | ${r.clients} | ${r.analysedFps.toFixed(1)} | ${runs.map((v) => v.toFixed(1)).join(', ')} | ${ratio(r)} | ${r.dropped} | ${r.p50} | ${r.p95} | ${r.perClient} | ${r.previewsPerClient.toFixed(0)} | ${r.clientDropped} |`,
   ),
   '',
 ].join('\n');
@@ -202,6 +227,9 @@ console.log(`\n${md}`);
 if (opts.write) {
   mkdirSync(here('./results'), { recursive: true });
   writeFileSync(here(`./results/${opts.write}.md`), md);
-  writeFileSync(here(`./results/${opts.write}.json`), JSON.stringify(rows, null, 2));
+  writeFileSync(
+    here(`./results/${opts.write}.json`),
+    JSON.stringify({ runs: rows, medians }, null, 2),
+  );
   console.log(`wrote bench/results/${opts.write}.md`);
 }
