@@ -1,6 +1,6 @@
 /**
- * bench/live-vs-base: bench/live here and in a worktree of an earlier commit, interleaved (base,
- * here, base, here, …) so that load from elsewhere hits both alike; prints the median analysed
+ * bench/live-vs-base: bench/live here and in a worktree of an earlier commit, interleaved in ABBA
+ * order (base, here, here, base, …) so that load from elsewhere hits both alike; prints the median analysed
  * fps per row and the ratio here/base. Both run the same bundle: the base's own default (the
  * pretrained pair at 36ab0f4), passed here with --bundle.
  *
@@ -57,9 +57,11 @@ function run(side: 'base' | 'here'): void {
   console.error(`${side} run done`);
 }
 
+// ABBA order (base, here, here, base, …): a drift over the session, or a head start for whichever
+// runs first after a pause, hits both sides alike.
 for (let r = 0; r < Number(opts.rounds); r++) {
-  run('base');
-  run('here');
+  const order: ('base' | 'here')[] = r % 2 ? ['here', 'base'] : ['base', 'here'];
+  for (const side of order) run(side);
 }
 const median = (v: number[]) => {
   const s = [...v].sort((a, b) => a - b);
@@ -72,7 +74,7 @@ const rows = [...sides.base.keys()].map((key) => {
   return `| ${key} | ${(sides.base.get(key) ?? []).map((v) => v.toFixed(1)).join(', ')} | ${(sides.here.get(key) ?? []).map((v) => v.toFixed(1)).join(', ')} | ${(h / b).toFixed(2)} |`;
 });
 const md = [
-  `# bench/live here vs ${opts.base} — ${new Date().toISOString().slice(0, 10)}, ${opts.rounds} interleaved runs per side, ${opts.seconds} s per row`,
+  `# bench/live here vs ${opts.base} — ${new Date().toISOString().slice(0, 10)}, ${opts.rounds} runs per side in ABBA order, ${opts.seconds} s per row`,
   '',
   `Command: \`npx tsx bench/live-vs-base.ts ${process.argv.slice(2).join(' ')}\`; bundle ${opts.bundle} on both sides; ratio of the medians (here / base).`,
   '',
