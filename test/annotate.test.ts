@@ -192,7 +192,7 @@ describe('cctfer annotate', () => {
       const before = await stat(join(out, key('a'), 'frames.csv'));
       const left = await readdir(out);
       assert.ok(!left.includes(key('c')), `killed before the end: ${left.join(', ')}`);
-      const second = await run(['annotate', videos, '--out', out, '--quiet']).done;
+      const second = await run(['annotate', videos, '--out', out, '--quiet', '--no-report']).done;
       assert.equal(second.code, 0, second.stderr);
       assert.match(second.stderr, /= a: already done/);
       assert.deepEqual(
@@ -205,6 +205,12 @@ describe('cctfer annotate', () => {
         before.mtimeMs,
         'finished output untouched',
       );
+      // The first run wrote the report; the second was told not to.
+      for (const n of ['a', 'b', 'c'])
+        assert.deepEqual(
+          (await readdir(join(out, key(n)))).filter((f) => /report|timeline/.test(f)).sort(),
+          n === 'a' ? ['report.html', 'timeline.svg'] : [],
+        );
       for (const n of ['a', 'b', 'c']) {
         const rows = (await readFile(join(out, key(n), 'frames.jsonl'), 'utf8')).trim().split('\n');
         assert.equal(rows.length, n === 'b' ? 64 : 75);
