@@ -5,20 +5,17 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import sharp from 'sharp';
 import { annotateVideos } from '../pipelines/annotate.ts';
 import { faceLabelText, overlaySvg } from '../src/annotate/render-video.ts';
 import type { FaceRecord } from '../src/annotate/records.ts';
 import { decodeFrames, type Frame } from '../src/video/decode.ts';
-import { resolveFfmpeg } from '../src/video/ffmpeg-binary.ts';
+import { astronautClip } from './helpers/astronaut-clip.ts';
 
-const astronaut = fileURLToPath(new URL('../fixtures/astronaut.png', import.meta.url));
 const FRAME = 5;
 
 async function frameAt(path: string, index: number): Promise<Frame> {
@@ -70,21 +67,10 @@ describe('annotated.mp4 as a person sees it', () => {
       { timeout: 180_000 },
       async (t) => {
         const clip = join(dir, `${background}.mp4`);
-        execFileSync(resolveFfmpeg().path, [
-          '-loglevel',
-          'error',
-          '-loop',
-          '1',
-          '-i',
-          astronaut,
-          '-filter_complex',
-          `[0]crop=200:230:130:20,scale=160:184,pad=480:360:160:130:${background},format=yuv420p`,
-          '-t',
-          '1',
-          '-r',
-          '10',
+        astronautClip(
           clip,
-        ]);
+          `[0]crop=200:230:130:20,scale=160:184,pad=480:360:160:130:${background},format=yuv420p`,
+        );
         const out = join(dir, `out-${background}`);
         const [r] = await annotateVideos([clip], { out, video: true });
         assert.equal(r?.status, 'done', r?.error);

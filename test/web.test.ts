@@ -19,6 +19,7 @@ import { annotateVideos } from '../pipelines/annotate.ts';
 import { CctferServer } from '../src/server/server.ts';
 import { resolveFfmpeg } from '../src/video/ffmpeg-binary.ts';
 import { AFFWILD2_CLASSES } from '../src/data/classes.ts';
+import { astronautClip } from './helpers/astronaut-clip.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -87,22 +88,10 @@ describe('web page in Chromium', { skip }, () => {
     await mkdir(artifacts, { recursive: true });
     // Three faces side by side, closer than one label's width: their labels cannot all sit
     // straight above their boxes.
-    crowd = join(dir, 'crowd.mp4');
-    execFileSync(resolveFfmpeg().path, [
-      '-loglevel',
-      'error',
-      '-loop',
-      '1',
-      '-i',
-      here('../fixtures/astronaut.png'),
-      '-filter_complex',
+    crowd = astronautClip(
+      join(dir, 'crowd.mp4'),
       '[0]crop=116:150:168:45,scale=104:134,split=3[a][b][c];[a][b][c]hstack=3,pad=640:480:155:180:black,format=yuv420p',
-      '-t',
-      '1',
-      '-r',
-      '10',
-      crowd,
-    ]);
+    );
     const y4m = join(dir, 'camera.y4m');
     execFileSync(resolveFfmpeg().path, [
       '-loglevel',

@@ -1,15 +1,10 @@
 // Drawing: the preview picture, boxes and labels over it, per-face probability bars, a legend, and
 // a timeline strip of the dominant (smoothed) expression per face.
 
-export const COLOURS = {
-  Neutral: '#9e9e9e',
-  Anger: '#e53935',
-  Disgust: '#ab47bc',
-  Fear: '#7e57c2',
-  Happiness: '#43a047',
-  Sadness: '#1e88e5',
-  Surprise: '#fdd835',
-};
+// One colour table for the page and for annotate's reports (src/annotate/timeline.ts reads it too).
+import COLOURS from './expression-colours.json' with { type: 'json' };
+
+export { COLOURS };
 const colour = (label) => COLOURS[label] ?? '#ffffff';
 
 const LABEL_HEIGHT = 24;

@@ -4,17 +4,15 @@
  * at a time and stays bounded (≤ maxPoints per track: when a track fills up, every other point is
  * dropped and the stride doubles), so a long video costs no more memory than a short one.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WEB_ROOT } from '../package-paths.ts';
 import type { FrameRecord } from './records.ts';
 
-export const EXPRESSION_COLOURS: Record<string, string> = {
-  Neutral: '#9e9e9e',
-  Anger: '#e53935',
-  Disgust: '#ab47bc',
-  Fear: '#7e57c2',
-  Happiness: '#43a047',
-  Sadness: '#1e88e5',
-  Surprise: '#fdd835',
-};
+/** The page's colour table (web/expression-colours.json): one set of colours everywhere. */
+export const EXPRESSION_COLOURS = JSON.parse(
+  readFileSync(join(WEB_ROOT, 'expression-colours.json'), 'utf8'),
+) as Record<string, string>;
 
 interface Point {
   t: number;
