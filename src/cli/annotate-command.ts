@@ -1,5 +1,6 @@
 /** `cctfer annotate`: per-frame, per-face expression tables (and optionally an annotated MP4) for videos. */
 import { Command, Option } from 'commander';
+import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { AnnotateResult } from '../../pipelines/annotate.ts';
 import type { VideoSummary } from '../annotate/records.ts';
@@ -122,7 +123,7 @@ export function annotateCommand(): Command {
         onVideo: (r) => {
           const a = active.get(r.id);
           if (a) a.bar.stop();
-          const line = describe(r);
+          const line = describe(r, o.report);
           if (show) bars.log(`${line}\n`);
           else console.error(line);
         },
@@ -145,8 +146,8 @@ export function annotateCommand(): Command {
     });
 }
 
-function describe(r: AnnotateResult): string {
+function describe(r: AnnotateResult, report: boolean): string {
   if (r.status === 'failed') return `✗ ${r.id}: ${r.error}`;
   if (r.status === 'skipped') return `= ${r.id}: already done (${r.dir}; --force to redo)`;
-  return `✓ ${r.id}: ${r.frames} frames in ${r.seconds?.toFixed(1)} s → ${r.dir}`;
+  return `✓ ${r.id}: ${r.frames} frames in ${r.seconds?.toFixed(1)} s → ${r.dir}${report ? `\n  report: ${join(r.dir, 'report.html')}` : ''}`;
 }
