@@ -14,7 +14,7 @@ import { annotateVideos } from '../pipelines/annotate.ts';
 import { faceLabelText, overlaySvg } from '../src/annotate/render-video.ts';
 import type { FaceRecord } from '../src/annotate/records.ts';
 import { decodeFrames, type Frame } from '../src/video/decode.ts';
-import { astronautClip } from './helpers/astronaut-clip.ts';
+import { astronautClip } from '../scripts/astronaut-clip.ts';
 
 const FRAME = 5;
 

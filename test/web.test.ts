@@ -19,7 +19,7 @@ import { annotateVideos } from '../pipelines/annotate.ts';
 import { CctferServer } from '../src/server/server.ts';
 import { resolveFfmpeg } from '../src/video/ffmpeg-binary.ts';
 import { AFFWILD2_CLASSES } from '../src/data/classes.ts';
-import { astronautClip } from './helpers/astronaut-clip.ts';
+import { astronautClip } from '../scripts/astronaut-clip.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));

@@ -63,23 +63,22 @@ export async function timelineSvg(
     domain: [...classes],
     range: classes.map((c) => EXPRESSION_COLOURS[c] ?? '#607d8b'),
   };
-  const panels = [...series.series].sort(([a], [b]) => a - b);
-  const lines = panels.flatMap(([id, pts]) =>
-    pts.flatMap((p) =>
-      classes.map((c, i) => ({ face: `#${id}`, t: p.t, cls: c, p: p.smoothed[i] })),
-    ),
-  );
-  const strips = panels.flatMap(([id, pts]) =>
-    pts.map((p, i) => ({
-      face: `#${id}`,
-      t: p.t,
-      // A point stands for the time until the next one (the last for one sampling step).
-      t2: pts[i + 1]?.t ?? p.t + (i > 0 ? p.t - (pts[i - 1]?.t ?? p.t) : 0.04),
-      label: p.label,
-    })),
-  );
+  const panels = [...series.series]
+    .sort(([a], [b]) => a - b)
+    .map(([id, pts]) => ({
+      id,
+      lines: pts.flatMap((p) => classes.map((c, i) => ({ t: p.t, cls: c, p: p.smoothed[i] }))),
+      strips: pts.map((p, i) => ({
+        t: p.t,
+        // A point stands for the time until the next one (the last for one sampling step).
+        t2: pts[i + 1]?.t ?? p.t + (i > 0 ? p.t - (pts[i - 1]?.t ?? p.t) : 0.04),
+        label: p.label,
+      })),
+    }));
   // One time axis for every face: panels line up, and a short track shows where it was.
-  const end = Math.max(0.04, ...strips.map((p) => p.t2));
+  // (A loop, not Math.max(...): a long video's points would overflow the argument list.)
+  let end = 0.04;
+  for (const panel of panels) end = Math.max(end, panel.strips.at(-1)?.t2 ?? 0);
   const x = {
     field: 't',
     type: 'quantitative' as const,
@@ -96,13 +95,13 @@ export async function timelineSvg(
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: panels.length ? 'Expression probabilities per face' : 'No faces found',
     vconcat: panels.length
-      ? panels.map(([id]) => ({
+      ? panels.map(({ id, lines, strips }) => ({
           title: { text: `Face #${id}`, anchor: 'start' as const, fontSize: 12 },
           vconcat: [
             {
               width: 640,
               height: 12,
-              data: { values: strips.filter((s) => s.face === `#${id}`) },
+              data: { values: strips },
               mark: { type: 'rect' as const },
               encoding: {
                 x: { ...x, axis: null },
@@ -118,7 +117,7 @@ export async function timelineSvg(
             {
               width: 640,
               height: 120,
-              data: { values: lines.filter((l) => l.face === `#${id}`) },
+              data: { values: lines },
               mark: { type: 'line' as const, strokeWidth: 1.5, interpolate: 'monotone' as const },
               encoding: {
                 x,
