@@ -1,6 +1,7 @@
 /**
  * bench/live: the realtime server on this machine with the default model — analysed fps, frames
- * dropped and frame-to-message latency (p50/p95) for 1, 10 and 100 connected clients, in two modes:
+ * dropped, frame-to-message latency (p50/p95) and the server's event-loop delay (p99) for 1, 10 and
+ * 100 connected clients, in these modes:
  *  - lossless: the 640×480 fixture analysed as fast as possible (every frame; the pipeline's ceiling);
  *  - paced 60 fps: the same clip at 60 fps played in real time, like a fast camera;
  *  - paced 240 fps: faster than the pipeline can go: frames are dropped (latest wins), counted, and
@@ -14,6 +15,7 @@ import { fork } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { startServe } from '../pipelines/serve.ts';
@@ -96,6 +98,8 @@ interface Row {
   p95: number;
   perClient: string;
   clientDropped: number;
+  /** The server process's event-loop delay, 99th percentile, over the measured seconds. */
+  loopP99: number;
 }
 
 const TOKEN = 'bench-token-0123456789';
@@ -144,6 +148,8 @@ for (const key of opts.modes.split(',')) {
             execArgv: ['--import', 'tsx'],
           },
         );
+        // The server runs in this process: its event loop is this one.
+        const loopDelay = monitorEventLoopDelay({ resolution: 5 });
         let start: { t: number; analysed: number; dropped: number } | undefined;
         let stop: { t: number; analysed: number; dropped: number } | undefined;
         const at = () => ({
@@ -160,9 +166,13 @@ for (const key of opts.modes.split(',')) {
           previewsPerClient: number;
         }>((resolve, reject) => {
           child.on('message', (m: { phase: string } & Record<string, number>) => {
-            if (m.phase === 'start') start = at();
-            else if (m.phase === 'stop') stop = at();
-            else resolve(m as never);
+            if (m.phase === 'start') {
+              start = at();
+              loopDelay.enable();
+            } else if (m.phase === 'stop') {
+              stop = at();
+              loopDelay.disable();
+            } else resolve(m as never);
           });
           child.on('exit', (code) => code && reject(new Error(`clients exited with ${code}`)));
         });
@@ -181,10 +191,11 @@ for (const key of opts.modes.split(',')) {
           p95: result.p95,
           perClient: `${result.minPerClient}–${result.maxPerClient}`,
           clientDropped: result.clientDropped,
+          loopP99: loopDelay.percentile(99) / 1e6,
         };
         rows.push(row);
         console.log(
-          `${row.bundle}${preview ? ' +preview' : ''} ${row.mode.padEnd(13)} ${String(n).padStart(3)} clients: ${row.analysedFps.toFixed(1)} analysed fps, ${row.dropped} dropped at the source, latency p50 ${row.p50} ms p95 ${row.p95} ms, ${row.perClient} messages per client, ≤${row.clientDropped} dropped for a client`,
+          `${row.bundle}${preview ? ' +preview' : ''} ${row.mode.padEnd(13)} ${String(n).padStart(3)} clients: ${row.analysedFps.toFixed(1)} analysed fps, ${row.dropped} dropped at the source, latency p50 ${row.p50} ms p95 ${row.p95} ms, ${row.perClient} messages per client, ≤${row.clientDropped} dropped for a client, event-loop delay p99 ${row.loopP99.toFixed(1)} ms`,
         );
       }
     }
@@ -215,11 +226,11 @@ const md = [
   '',
   `Command: \`npx tsx bench/live.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}\`; bundles and preview settings run in turn for each row; fps ratio against ${first}${previewSettings.length > 1 ? ' without previews' : ''}.`,
   '',
-  '| bundle | previews | mode | clients | analysed fps (median) | runs | fps ratio | dropped (source) | latency p50 ms | latency p95 ms | messages per client | previews per client | dropped for a client |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  '| bundle | previews | mode | clients | analysed fps (median) | runs | fps ratio | dropped (source) | latency p50 ms | latency p95 ms | messages per client | previews per client | dropped for a client | event-loop delay p99 ms |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...medians.map(
     ({ row: r, runs }) =>
-      `| ${r.bundle} | ${r.preview ? 'on' : 'off'} | ${r.mode} | ${r.clients} | ${r.analysedFps.toFixed(1)} | ${runs.map((v) => v.toFixed(1)).join(', ')} | ${ratio(r)} | ${r.dropped} | ${r.p50} | ${r.p95} | ${r.perClient} | ${r.previewsPerClient.toFixed(0)} | ${r.clientDropped} |`,
+      `| ${r.bundle} | ${r.preview ? 'on' : 'off'} | ${r.mode} | ${r.clients} | ${r.analysedFps.toFixed(1)} | ${runs.map((v) => v.toFixed(1)).join(', ')} | ${ratio(r)} | ${r.dropped} | ${r.p50} | ${r.p95} | ${r.perClient} | ${r.previewsPerClient.toFixed(0)} | ${r.clientDropped} | ${r.loopP99.toFixed(1)} |`,
   ),
   '',
 ].join('\n');

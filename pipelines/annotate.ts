@@ -12,7 +12,7 @@
  * only hidden `.<video>.tmp-*` directories, removed on the next run.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { lastValueFrom, map, tap } from 'rxjs';
 import { DEFAULT_BUNDLE } from './serve.ts';
 import { DetectorWorker, type DetectorWorkerOptions } from '../src/stream/detector-worker.ts';
@@ -163,7 +163,7 @@ function describeSmoothing(s: SmoothingChoice): string {
   return s.offline ? `${words(s.offline)} (centred)` : words(s.causal);
 }
 
-/** Expands directories into the video files they hold (sorted); files and URLs pass through. */
+/** Expands directories into the video files they hold (sorted) and list files (.txt/.list) into their lines; files and URLs pass through. */
 export async function expandInputs(inputs: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   for (const input of inputs) {
@@ -172,7 +172,17 @@ export async function expandInputs(inputs: readonly string[]): Promise<string[]>
       continue;
     }
     const s = await stat(input).catch(() => undefined);
-    if (s?.isDirectory()) {
+    if (s?.isFile() && /\.(txt|list)$/i.test(input)) {
+      // A list file: one video, folder or URL per line; blank lines and # comments skipped,
+      // relative paths taken from the list's folder.
+      const lines = (await readFile(input, 'utf8'))
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#'))
+        .map((l) => (/^[a-z]+:\/\//i.test(l) || isAbsolute(l) ? l : join(dirname(input), l)));
+      if (lines.length === 0) throw new Error(`${input}: the list names no videos`);
+      out.push(...(await expandInputs(lines)));
+    } else if (s?.isDirectory()) {
       const names = (await readdir(input)).filter((n) => VIDEO_EXTENSIONS.test(n)).sort();
       if (names.length === 0)
         throw new Error(`${input}: no video files (${VIDEO_EXTENSIONS.source}) in this directory`);
@@ -196,6 +206,8 @@ export interface AnnotateOptions extends AnalyserOptions {
   maxSize?: number;
   ffmpeg?: FfmpegBinary;
   pathEnv?: string;
+  /** Written into summary.json: the queue's key for the options these outputs were made with. */
+  optionsKey?: string;
   /** Progress: frames done of an estimated total, per video. */
   onProgress?: (id: string, done: number, total: number | undefined) => void;
   onVideo?: (result: AnnotateResult) => void;
@@ -253,7 +265,7 @@ export async function annotateVideos(
     while (next < jobs.length) {
       const i = next++;
       const job = jobs[i] as (typeof jobs)[number];
-      results[i] = await annotateOne(job, o, getAnalyser);
+      results[i] = await annotateVideo(job, o, getAnalyser);
       o.onVideo?.(results[i] as AnnotateResult);
     }
   };
@@ -267,7 +279,11 @@ export async function annotateVideos(
   return results;
 }
 
-async function annotateOne(
+/**
+ * One video: analysed with the shared analyser, its outputs written atomically to `job.dir`; a
+ * failure is returned (with the file named), never thrown. The queue worker runs the same.
+ */
+export async function annotateVideo(
   job: { input: string; id: string; dir: string },
   o: AnnotateOptions,
   getAnalyser: () => Promise<VideoAnalyser>,
@@ -351,6 +367,7 @@ async function annotateOne(
           model: analyser.modelName,
           smoothing: analyser.smoothing,
           classes: video.classes,
+          ...(o.optionsKey && { optionsKey: o.optionsKey }),
         },
         null,
         2,

@@ -1,6 +1,6 @@
 /**
  * The two heavy services every analysis needs, started together: the expression model (ONNX
- * Runtime session) and the face-detection worker (MediaPipe in its own thread) — one on each core
+ * Runtime session, in its own thread) and the face-detection worker (MediaPipe in its own thread) — one on each core
  * instead of one after the other. The bundle's manifest alone says whether the detector must refine
  * keypoints (for aligned crops). A failed start closes whichever did start.
  */
@@ -31,7 +31,11 @@ export async function startServices(o: ServiceOptions): Promise<{
         refine: manifest.onnx.inputs.some((c) => c.mode === 'aligned'),
       };
   const [analyzer, worker] = await Promise.allSettled([
-    ExpressionAnalyzer.create(o.bundle, { engine: o.engine ?? 'onnx', threads: o.threads ?? 1 }),
+    ExpressionAnalyzer.create(o.bundle, {
+      engine: o.engine ?? 'onnx',
+      threads: o.threads ?? 1,
+      inferenceThread: 'worker',
+    }),
     workerOptions && DetectorWorker.create(workerOptions),
   ]);
   if (analyzer.status === 'rejected' || worker.status === 'rejected') {

@@ -100,6 +100,36 @@ describe('model bundles', () => {
     await tfjs.dispose();
   });
 
+  it("ONNX in its own thread gives the main thread's answers, in order, and clear errors", async () => {
+    const data = quadrantData(8, 16, 99);
+    const crops = data.images([0, 1, 2, 3, 4, 5, 6, 7]);
+    const pixels = crops.dataSync() as Float32Array;
+    crops.dispose();
+    const here = await ExpressionAnalyzer.create(bundle, { engine: 'onnx' });
+    const apart = await ExpressionAnalyzer.create(bundle, { inferenceThread: 'worker' });
+    // Several requests in flight at once, each a view on the same buffer, answered in order.
+    const batches = [1, 8, 3].map((count) => ({ data: pixels.subarray(0, count * 768), count }));
+    const answers = await Promise.all(batches.map((b) => apart.classifyCrops(b)));
+    for (const [i, b] of batches.entries()) {
+      assert.deepEqual(answers[i], await here.classifyCrops(b));
+    }
+    assert.equal(pixels.length, 8 * 768, 'the caller keeps its pixels');
+    await assert.rejects(
+      apart.classifyCrops({ data: pixels.subarray(0, 10), count: 1 }),
+      /crop data holds 10 values; 1 crops of 16×16×3 need 768/,
+    );
+    assert.deepEqual(await apart.classifyCrops({ data: new Float32Array(0), count: 0 }), []);
+    await apart.close();
+    await here.close();
+    const broken = join(dir, 'broken-for-worker');
+    await cp(bundle, broken, { recursive: true });
+    await truncate(join(broken, 'ensemble.onnx'), 100);
+    await assert.rejects(
+      ExpressionAnalyzer.create(broken, { inferenceThread: 'worker' }),
+      /ensemble.onnx/,
+    );
+  });
+
   describe('bad bundles give clear errors', () => {
     async function damaged(name: string, damage: (d: string) => Promise<void>): Promise<string> {
       const d = join(dir, name);

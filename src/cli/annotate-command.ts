@@ -7,6 +7,8 @@ import type { VideoSummary } from '../annotate/records.ts';
 import type { parseBackendName } from '../engine/backend-name.ts';
 import type { parseSmoothing } from '../stream/smoothing-spec.ts';
 import { cliFfmpeg, offlineSmoothingOption, positiveInt, withModelOptions } from './options.ts';
+import { parseRedisUrl } from '../queue/redis-url.ts';
+import { failure } from '../queue/annotate-jobs.ts';
 
 export function annotateCommand(): Command {
   return withModelOptions(
@@ -39,7 +41,30 @@ export function annotateCommand(): Command {
     )
     .option('--force', 're-analyse videos whose outputs exist', false)
     .option('--quiet', 'no progress bars', false)
+    .addOption(
+      new Option(
+        '--queue <url>',
+        'enqueue one job per video on this Redis (redis://host:port/db) for `cctfer worker`s instead of analysing here; --out must be storage every worker sees',
+      ).argParser(parseRedisUrl),
+    )
+    .option('--wait', 'with --queue: show progress until every job is done or failed', false)
+    .option(
+      '--attempts <n>',
+      'with --queue: tries per video before its job fails',
+      positiveInt('--attempts'),
+      3,
+    )
+    .option(
+      '--retry-delay <s>',
+      'with --queue: seconds before the first retry (doubling after each)',
+      positiveInt('--retry-delay'),
+      5,
+    )
     .action(async (inputs: string[], opts) => {
+      if ((opts as { queue?: unknown }).queue) {
+        await enqueueAndWait(inputs, opts as QueueOptions);
+        return;
+      }
       // Loaded when the command runs, so that `--help` and other commands do not pay for it.
       const { annotateVideos } = await import('../../pipelines/annotate.ts');
       const { summaryTable } = await import('../annotate/records.ts');
@@ -150,4 +175,93 @@ function describe(r: AnnotateResult, report: boolean): string {
   if (r.status === 'failed') return `✗ ${r.id}: ${r.error}`;
   if (r.status === 'skipped') return `= ${r.id}: already done (${r.dir}; --force to redo)`;
   return `✓ ${r.id}: ${r.frames} frames in ${r.seconds?.toFixed(1)} s → ${r.dir}${report ? `\n  report: ${join(r.dir, 'report.html')}` : ''}`;
+}
+
+interface QueueOptions {
+  queue: ReturnType<typeof parseRedisUrl>;
+  wait: boolean;
+  out: string;
+  bundle?: string;
+  detector: 'full-range' | 'short-range';
+  smoothing: ReturnType<typeof parseSmoothing>;
+  video: boolean;
+  report: boolean;
+  frames?: string;
+  maxSize?: number;
+  force: boolean;
+  quiet: boolean;
+  attempts: number;
+  retryDelay: number;
+}
+
+/** `annotate --queue`: one job per video; with --wait, progress until all are finished. */
+async function enqueueAndWait(inputs: string[], o: QueueOptions): Promise<void> {
+  if (o.frames) throw new Error('--frames cannot be used with --queue (give videos or URLs)');
+  if (o.force)
+    throw new Error(
+      '--force cannot be used with --queue: a worker redoes a video whose options changed; to redo one, delete its output folder and run `cctfer queue clean`',
+    );
+  if (inputs.length === 0) throw new Error('give at least one video, directory, URL or list');
+  const { AnnotationQueues, enqueueVideos, jobStates } =
+    await import('../../pipelines/queue-client.ts');
+  const queues = new AnnotationQueues(o.queue);
+  try {
+    const jobs = await enqueueVideos(queues, inputs, {
+      out: o.out,
+      ...(o.bundle && { bundle: o.bundle }),
+      detector: o.detector,
+      smoothing: o.smoothing,
+      video: o.video,
+      report: o.report,
+      ...(o.maxSize && { maxSize: o.maxSize }),
+      attempts: Math.max(1, o.attempts),
+      retryDelaySeconds: o.retryDelay,
+    });
+    console.log(
+      `${jobs.length} video(s) on the queue ${o.queue.host}:${o.queue.port}/${o.queue.db} → ${o.out} (the same video and options again add nothing)`,
+    );
+    if (!o.wait) return;
+    const show = !o.quiet && process.stderr.isTTY;
+    const bars = new cliProgress.MultiBar(
+      {
+        format: 'videos |{bar}| {value}/{total} finished | {active} active | {frames} frames',
+        hideCursor: true,
+        noTTYOutput: false,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    const bar = show ? bars.create(jobs.length, 0, { active: 0, frames: 0 }) : undefined;
+    const reported = new Set<string>();
+    let failed = 0;
+    for (;;) {
+      const states = await jobStates(queues, jobs);
+      let frames = 0;
+      for (const s of states) {
+        frames += s.result?.frames ?? s.progress?.frames ?? 0;
+        const finished = s.state === 'completed' || s.state === 'failed' || s.state === 'unknown';
+        if (!finished || reported.has(s.jobId)) continue;
+        reported.add(s.jobId);
+        if (s.state !== 'completed') failed++;
+        const line =
+          s.state === 'unknown'
+            ? `✗ ${s.jobId}: removed from the queue before it finished`
+            : s.state === 'failed'
+              ? `✗ ${failure(s.input, s.failedReason)} (${s.attempts} attempts)`
+              : `✓ ${s.input} → ${s.result?.dir ?? '?'}${s.result?.status === 'skipped' ? ' (already done)' : ''}`;
+        if (show) bars.log(`${line}\n`);
+        else console.error(line);
+      }
+      bar?.update(reported.size, {
+        active: states.filter((s) => s.state === 'active').length,
+        frames,
+      });
+      if (reported.size === jobs.length) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    bars.stop();
+    console.log(`${jobs.length - failed} done, ${failed} failed → ${o.out}`);
+    if (failed) process.exitCode = 1;
+  } finally {
+    await queues.close();
+  }
 }

@@ -10,6 +10,7 @@ import { annotateCommand } from './annotate-command.ts';
 import { submitCommand } from './submit-command.ts';
 import { trainCommand } from './train-command.ts';
 import { evalCommand } from './eval-command.ts';
+import { queueCommand, workerCommand } from './queue-commands.ts';
 
 const pkg = JSON.parse(await readFile(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
   version: string;
@@ -178,6 +179,8 @@ export function buildCli(): Command {
   program.addCommand(submitCommand());
   program.addCommand(trainCommand());
   program.addCommand(evalCommand());
+  program.addCommand(workerCommand());
+  program.addCommand(queueCommand());
 
   // --verbose on every command: MediaPipe's and ONNX Runtime's own log lines, on stderr. Through
   // the environment, so worker threads started later see it too.

@@ -8,6 +8,7 @@
 import type { OnnxDevice } from '../engine/onnx-runtime.ts';
 import type { BundleManifest } from './bundle-manifest.ts';
 import { OnnxEnsemble } from './onnx-ensemble.ts';
+import { OnnxWorkerEnsemble } from './onnx-worker-ensemble.ts';
 import type { BundleEnsemble } from './bundle-ensemble.ts';
 import type { CropBatch, CropPrediction } from './crop-types.ts';
 import type { CropMode } from './crop-modes.ts';
@@ -23,6 +24,11 @@ export interface AnalyzerOptions {
   threads?: number;
   /** ONNX Runtime execution provider (default 'cpu'). */
   device?: OnnxDevice;
+  /**
+   * Where ONNX Runtime runs: 'main' (default; the calling thread blocks while the nets run) or
+   * 'worker' (its own thread: the event loop stays free — what servers and pipelines want).
+   */
+  inferenceThread?: 'main' | 'worker';
 }
 
 export class ExpressionAnalyzer {
@@ -33,7 +39,11 @@ export class ExpressionAnalyzer {
     options: AnalyzerOptions = {},
   ): Promise<ExpressionAnalyzer> {
     if ((options.engine ?? 'onnx') === 'onnx')
-      return new ExpressionAnalyzer(await OnnxEnsemble.create(bundleDir, options));
+      return new ExpressionAnalyzer(
+        options.inferenceThread === 'worker'
+          ? await OnnxWorkerEnsemble.create(bundleDir, options)
+          : await OnnxEnsemble.create(bundleDir, options),
+      );
     const { TfjsEnsemble } = await import('./tfjs-ensemble.ts');
     return new ExpressionAnalyzer(await TfjsEnsemble.create(bundleDir));
   }

@@ -6,12 +6,14 @@ import type { FloatTensor } from '../engine/onnx-runtime.ts';
 import type { CropBatch, CropPrediction } from './crop-types.ts';
 import type { CropMode } from './crop-modes.ts';
 
-/** One feed per crop input, [n, S, S, 3] floats in [0,1]; `count` is n (0: nothing to run). */
-export function cropFeeds(
+/**
+ * Checks that the crop batches are what the bundle's inputs need (one per crop mode, same count,
+ * right size) and returns the number of faces; the error says what is wrong.
+ */
+export function checkCropBatches(
   inputs: readonly { mode: CropMode; size: number }[],
   crops: Partial<Record<CropMode, CropBatch>>,
-): { feeds: Record<string, FloatTensor>; count: number } {
-  const feeds: Record<string, FloatTensor> = {};
+): number {
   let count = -1;
   for (const { mode, size } of inputs) {
     const batch = crops[mode];
@@ -30,11 +32,32 @@ export function cropFeeds(
         `'${mode}' crop data holds ${batch.data.length} values; ${batch.count} crops of ${size}×${size}×3 need ${expected}`,
       );
     }
+  }
+  return Math.max(count, 0);
+}
+
+/** One feed per crop input, [n, S, S, 3] floats in [0,1], from batches already checked. */
+export function feedsOf(
+  inputs: readonly { mode: CropMode; size: number }[],
+  crops: Partial<Record<CropMode, CropBatch>>,
+): Record<string, FloatTensor> {
+  const feeds: Record<string, FloatTensor> = {};
+  for (const { mode, size } of inputs) {
+    const batch = crops[mode]!;
     const data =
       batch.data instanceof Uint8Array ? Float32Array.from(batch.data, (v) => v / 255) : batch.data;
     feeds[mode] = { data, dims: [batch.count, size, size, 3] };
   }
-  return { feeds, count: Math.max(count, 0) };
+  return feeds;
+}
+
+/** Both of the above: the feeds and the number of faces (0: nothing to run). */
+export function cropFeeds(
+  inputs: readonly { mode: CropMode; size: number }[],
+  crops: Partial<Record<CropMode, CropBatch>>,
+): { feeds: Record<string, FloatTensor>; count: number } {
+  const count = checkCropBatches(inputs, crops);
+  return { feeds: count ? feedsOf(inputs, crops) : {}, count };
 }
 
 /** The ensemble's outputs: mean probabilities [n,k], member probabilities [m,n,k], consensus [n]. */
