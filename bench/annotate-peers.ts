@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { astronautClip } from '../scripts/astronaut-clip.ts';
+import { astronautClip, THREE_FACES_FILTER } from '../scripts/astronaut-clip.ts';
 
 const opts = new Command('annotate-peers')
   .description('cctfer annotate vs face-api (tfjs-wasm, one thread) on the same clips')
@@ -27,12 +27,7 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 mkdirSync(here('./.cache'), { recursive: true });
 const threeFaces = here('./.cache/three-faces.mp4');
 if (!existsSync(threeFaces))
-  astronautClip(
-    threeFaces,
-    // Three faces of different sizes that drift slowly across the frame.
-    "[0]split=3[a][b][c];[a]crop=200:230:130:20,scale=150:172[f1];[b]crop=200:230:130:20,scale=110:126[f2];[c]crop=200:230:130:20,scale=190:218[f3];color=c=0x303840:s=640x470:r=25[bg];[bg][f1]overlay=x='20+10*t':y=40[l1];[l1][f2]overlay=x='250+6*t':y=300-8*t[l2];[l2][f3]overlay=x=420-5*t:y=120,format=yuv420p",
-    { seconds: 10.8, fps: 25 },
-  );
+  astronautClip(threeFaces, THREE_FACES_FILTER, { seconds: 10.8, fps: 25 });
 const clips = [here('../fixtures/crossing.mp4'), threeFaces];
 
 interface Run {

@@ -14,7 +14,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { lastValueFrom, map, tap } from 'rxjs';
-import { DEFAULT_BUNDLE } from './serve.ts';
+import { DEFAULT_BUNDLE } from '../src/package-paths.ts';
 import { DetectorWorker, type DetectorWorkerOptions } from '../src/stream/detector-worker.ts';
 import { frameSource } from '../src/stream/frame-source.ts';
 import { analyseSource } from '../src/stream/analyse-source.ts';
@@ -22,9 +22,9 @@ import { BatchingClassifier, type FrameDetector } from '../src/stream/operators.
 import { ExpressionAnalyzer, type InferenceEngine } from '../src/models/analyzer.ts';
 import { startServices } from './start-services.ts';
 import { decodeFrames } from '../src/video/decode.ts';
-import { probeVideo } from '../src/video/probe.ts';
+import { probeVideo, type VideoInfo } from '../src/video/probe.ts';
+import { ffmpegVersion, resolveFfmpeg } from '../src/video/ffmpeg-binary.ts';
 import { resolveSource } from '../src/video/source.ts';
-import { cropFrames, listCropFrames, wholeImageDetector } from '../src/video/image-frames.ts';
 import { writeDirAtomic } from '../src/util/atomic.ts';
 import { parseSmoothing, type SmoothingChoice } from '../src/stream/smoothing-spec.ts';
 import type { DetectorModel } from '../src/faces/detector.ts';
@@ -39,9 +39,7 @@ import {
   type VideoSummary,
 } from '../src/annotate/records.ts';
 import { toCsv, toJsonLines } from '../src/annotate/tables.ts';
-import { renderAnnotatedVideo } from '../src/annotate/render-video.ts';
 import { TimelineSeries, timelineSvg } from '../src/annotate/timeline.ts';
-import { TrackThumbnails } from '../src/annotate/track-thumbnails.ts';
 import { reportHtml } from '../src/annotate/report-html.ts';
 import type { AnalysedFrame } from '../src/stream/types.ts';
 
@@ -103,7 +101,8 @@ export class VideoAnalyser {
       })().finally(() => (this.respawn = undefined));
       await this.respawn;
     }
-    return this.worker ?? wholeImageDetector;
+    if (this.worker) return this.worker;
+    return (await import('../src/video/image-frames.ts')).wholeImageDetector;
   }
 
   get classes(): string[] {
@@ -224,13 +223,27 @@ export interface AnnotateResult {
   seconds?: number;
 }
 
-async function estimateFrames(input: string, o: AnnotateOptions): Promise<number | undefined> {
-  if (o.crops) return (await listCropFrames(input)).length;
+/** The container's estimate of a video's frames, and its probe (decoding reuses it). */
+async function estimateFrames(
+  input: string,
+  o: AnnotateOptions,
+): Promise<{ total: number | undefined; info?: VideoInfo }> {
+  if (o.crops) {
+    const { listCropFrames } = await import('../src/video/image-frames.ts');
+    return { total: (await listCropFrames(input)).length };
+  }
   try {
-    const info = await probeVideo(input, o.ffmpeg);
-    return info.fps && info.duration ? Math.round(info.fps * info.duration) : undefined;
+    const [info] = await Promise.all([
+      probeVideo(input, o.ffmpeg),
+      // Warms the cached `ffmpeg -version` that decoding asks for, meanwhile.
+      ffmpegVersion(o.ffmpeg ?? resolveFfmpeg()).catch(() => undefined),
+    ]);
+    return {
+      total: info.fps && info.duration ? Math.round(info.fps * info.duration) : undefined,
+      info,
+    };
   } catch {
-    return undefined;
+    return { total: undefined };
   }
 }
 
@@ -296,12 +309,17 @@ export async function annotateVideo(
   }
   const t0 = performance.now();
   try {
-    const analyser = await getAnalyser();
-    const total = await estimateFrames(input, o);
+    // The model's start and the container probe overlap (each is a few hundred ms cold).
+    const [analyser, { total, info }] = await Promise.all([
+      getAnalyser(),
+      estimateFrames(input, o),
+    ]);
     o.onProgress?.(id, 0, total);
     let frames: AsyncIterable<Frame>;
-    if (o.crops) frames = cropFrames(input, { sourceId: id });
-    else {
+    if (o.crops) {
+      const { cropFrames } = await import('../src/video/image-frames.ts');
+      frames = cropFrames(input, { sourceId: id });
+    } else {
       const src = await resolveSource(input, {
         ...(o.pathEnv !== undefined && { pathEnv: o.pathEnv }),
       });
@@ -310,9 +328,15 @@ export async function annotateVideo(
         ...(src.format && { format: src.format }),
         ...(o.maxSize && { maxSize: o.maxSize }),
         ...(o.ffmpeg && { ffmpeg: o.ffmpeg }),
+        // A URL or device may resolve to another input: its probe is the resolved one's.
+        ...(info && src.input === input && !src.format && { probed: info }),
       });
     }
-    const thumbnails = o.report === false ? undefined : new TrackThumbnails();
+    // The report's and the MP4's modules (sharp, canvas drawing) load only when they are wanted.
+    const thumbnails =
+      o.report === false
+        ? undefined
+        : new (await import('../src/annotate/track-thumbnails.ts')).TrackThumbnails();
     const video = await analyser.analyse(
       id,
       input,
@@ -332,6 +356,7 @@ export async function annotateVideo(
       const scratch = await mkdtemp(join(o.out, `.render-${basename(dir)}.tmp-`));
       try {
         const mp4 = join(scratch, 'annotated.mp4');
+        const { renderAnnotatedVideo } = await import('../src/annotate/render-video.ts');
         await renderAnnotatedVideo(input, video.frames, video.classes, mp4, {
           ...(o.ffmpeg && { ffmpeg: o.ffmpeg }),
           ...(o.maxSize && { maxSize: o.maxSize }),

@@ -16,7 +16,7 @@ import {
   type FerSplit,
 } from '../src/data/readers/ferplus.ts';
 import { classificationReport, type ClassificationReport } from '../src/metrics/classification.ts';
-import { DEFAULT_BUNDLE } from './serve.ts';
+import { DEFAULT_BUNDLE } from '../src/package-paths.ts';
 
 export interface FerEvalOptions {
   bundle?: string;

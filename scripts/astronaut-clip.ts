@@ -30,3 +30,7 @@ export function astronautClip(
   ]);
   return out;
 }
+
+/** Three faces of different sizes drifting slowly across a 640×470 frame (the benches' multi-face clip). */
+export const THREE_FACES_FILTER =
+  "[0]split=3[a][b][c];[a]crop=200:230:130:20,scale=150:172[f1];[b]crop=200:230:130:20,scale=110:126[f2];[c]crop=200:230:130:20,scale=190:218[f3];color=c=0x303840:s=640x470:r=25[bg];[bg][f1]overlay=x='20+10*t':y=40[l1];[l1][f2]overlay=x='250+6*t':y=300-8*t[l2];[l2][f3]overlay=x=420-5*t:y=120,format=yuv420p";

@@ -28,7 +28,7 @@ import {
 import { ferFace } from '../src/train/fer-sets.ts';
 import { directCrops } from '../pipelines/eval-fer.ts';
 import { ExpressionAnalyzer } from '../src/models/analyzer.ts';
-import { DEFAULT_BUNDLE } from '../pipelines/serve.ts';
+import { DEFAULT_BUNDLE } from '../src/package-paths.ts';
 import { Rng } from '../src/util/rng.ts';
 import type { CropMode } from '../src/models/preprocess.ts';
 import { fileURLToPath } from 'node:url';

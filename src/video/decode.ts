@@ -6,7 +6,7 @@
  */
 import ffmpeg from 'fluent-ffmpeg';
 import { passthroughTiming, resolveFfmpeg, type FfmpegBinary } from './ffmpeg-binary.ts';
-import { probeVideo, VideoInputError } from './probe.ts';
+import { probeVideo, VideoInputError, type VideoInfo } from './probe.ts';
 
 export interface Frame {
   sourceId: string;
@@ -41,6 +41,8 @@ export interface DecodeOptions {
   realtime?: boolean;
   /** Loop the input forever (files only; timestamps keep increasing across loops). */
   loop?: boolean;
+  /** The input's probe, when the caller has just made it (saves ffmpeg a second look). */
+  probed?: VideoInfo;
 }
 
 export class DecodeError extends Error {
@@ -90,7 +92,7 @@ export async function* decodeFrames(
 ): AsyncGenerator<Frame> {
   const bin = options.ffmpeg ?? resolveFfmpeg();
   const sourceId = options.sourceId ?? input;
-  const info = await probeVideo(input, bin, options.format);
+  const info = options.probed ?? (await probeVideo(input, bin, options.format));
   // Rotation swaps width and height but keeps the longer side: whether to scale is known here; the
   // size that comes out is read from ffmpeg's own report of the frames (showinfo's s:WxH).
   const scale = options.maxSize && Math.max(info.width, info.height) > options.maxSize;
