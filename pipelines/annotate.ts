@@ -11,8 +11,9 @@
  * A video whose directory exists is done: re-running skips it unless `force`. A killed run leaves
  * only hidden `.<video>.tmp-*` directories, removed on the next run.
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
 import { lastValueFrom, map, tap } from 'rxjs';
 import { DEFAULT_BUNDLE } from '../src/package-paths.ts';
 import { DetectorWorker, type DetectorWorkerOptions } from '../src/stream/detector-worker.ts';
@@ -25,20 +26,21 @@ import { decodeFrames } from '../src/video/decode.ts';
 import { probeVideo, type VideoInfo } from '../src/video/probe.ts';
 import { ffmpegVersion, resolveFfmpeg } from '../src/video/ffmpeg-binary.ts';
 import { resolveSource } from '../src/video/source.ts';
-import { writeDirAtomic } from '../src/util/atomic.ts';
+import { openDirAtomic } from '../src/util/atomic.ts';
+import { CentredSmoothingStream } from '../src/annotate/centred-stream.ts';
 import { parseSmoothing, type SmoothingChoice } from '../src/stream/smoothing-spec.ts';
 import type { DetectorModel } from '../src/faces/detector.ts';
 import type { FfmpegBinary } from '../src/video/ffmpeg-binary.ts';
 import type { Frame } from '../src/video/decode.ts';
 import {
   smoothOffline,
-  summarise,
+  SummaryBuilder,
   toRecord,
   type FrameRecord,
   type VideoAnalysis,
   type VideoSummary,
 } from '../src/annotate/records.ts';
-import { toCsv, toJsonLines } from '../src/annotate/tables.ts';
+import { csvHeaderLine, csvRows, jsonLine } from '../src/annotate/tables.ts';
 import { TimelineSeries, timelineSvg } from '../src/annotate/timeline.ts';
 import { reportHtml } from '../src/annotate/report-html.ts';
 import type { AnalysedFrame } from '../src/stream/types.ts';
@@ -122,8 +124,49 @@ export class VideoAnalyser {
     /** Sees each analysed frame while its pixels are still there (report thumbnails). */
     onResult?: (result: AnalysedFrame) => void,
   ): Promise<VideoAnalysis> {
-    const detector = await this.detector();
     const records: FrameRecord[] = [];
+    const size = await this.run(input, frames, (r) => records.push(r), onFrame, onResult);
+    let video: VideoAnalysis = { id, input, ...size, classes: this.classes, frames: records };
+    if (this.smoothing.offline) video = smoothOffline(video, this.smoothing.offline);
+    return video;
+  }
+
+  /**
+   * The same analysis, streamed: `onFinal` gets each frame's record once its offline smoothing is
+   * final (a window's radius later), so memory stays flat however long the video.
+   */
+  async analyseStream(
+    input: string,
+    frames: AsyncIterable<Frame>,
+    onFinal: (record: FrameRecord) => void,
+    onFrame?: (done: number) => void,
+    onResult?: (result: AnalysedFrame) => void,
+  ): Promise<{ width: number; height: number }> {
+    const smoother =
+      this.smoothing.offline && new CentredSmoothingStream(this.smoothing.offline, this.classes);
+    const size = await this.run(
+      input,
+      frames,
+      (r) => {
+        for (const f of smoother ? smoother.push(r) : [r]) onFinal(f);
+      },
+      onFrame,
+      onResult,
+    );
+    for (const f of smoother ? smoother.flush() : []) onFinal(f);
+    return size;
+  }
+
+  /** Decode → detect → track → classify → causal smoothing; each frame's record to `each`. */
+  private async run(
+    input: string,
+    frames: AsyncIterable<Frame>,
+    each: (record: FrameRecord) => void,
+    onFrame?: (done: number) => void,
+    onResult?: (result: AnalysedFrame) => void,
+  ): Promise<{ width: number; height: number }> {
+    const detector = await this.detector();
+    let count = 0;
     let size = { width: 0, height: 0 };
     const source = frameSource(frames, { policy: 'pull', credits: 2 });
     await lastValueFrom(
@@ -134,16 +177,16 @@ export class VideoAnalyser {
           source.ack();
           size = { width: result.frame.width, height: result.frame.height };
           onResult?.(result);
-          records.push(toRecord(result));
-          onFrame?.(records.length);
+          each(toRecord(result));
+          // Not `onFrame?.(++count)`: without a callback the argument is never evaluated.
+          count++;
+          onFrame?.(count);
         }),
       ),
       { defaultValue: undefined },
     );
-    if (records.length === 0) throw new Error(`${input}: no frames`);
-    let video: VideoAnalysis = { id, input, ...size, classes: this.classes, frames: records };
-    if (this.smoothing.offline) video = smoothOffline(video, this.smoothing.offline);
-    return video;
+    if (count === 0) throw new Error(`${input}: no frames`);
+    return size;
   }
 
   async close(): Promise<void> {
@@ -151,6 +194,14 @@ export class VideoAnalyser {
     await this.worker?.close();
     await this.analyzer.dispose();
   }
+}
+
+/** Ends a write stream; rejects with its error (a full disk fails the video, not silently). */
+function closeStream(stream: WriteStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.once('error', reject);
+    stream.end(() => resolve());
+  });
 }
 
 /** `gaussian sigma 3 (centred)`, `ema halfLifeMs 300`: the smoothing, for people. */
@@ -337,77 +388,87 @@ export async function annotateVideo(
       o.report === false
         ? undefined
         : new (await import('../src/annotate/track-thumbnails.ts')).TrackThumbnails();
-    const video = await analyser.analyse(
-      id,
-      input,
-      frames,
-      (n) => o.onProgress?.(id, n, total),
-      thumbnails && ((r) => thumbnails.add(r)),
-    );
-    const summary = summarise(video);
-    const files = new Map<string, string | Uint8Array>([
-      ['frames.csv', toCsv(video)],
-      ['frames.jsonl', toJsonLines(video)],
-    ]);
-    if (o.video && !o.crops) {
-      // Under the output folder, named like every temporary there: a run killed mid-render leaves
-      // it behind, and the next run's start-up sweep removes it.
-      await mkdir(o.out, { recursive: true });
-      const scratch = await mkdtemp(join(o.out, `.render-${basename(dir)}.tmp-`));
-      try {
-        const mp4 = join(scratch, 'annotated.mp4');
+    // Tables are written as frames become final, into the hidden folder that becomes `dir`
+    // by one rename at the end: memory stays flat however long the video.
+    const classes = analyser.classes;
+    const pending = await openDirAtomic(dir);
+    try {
+      const csv = createWriteStream(join(pending.path, 'frames.csv'));
+      const jsonl = createWriteStream(join(pending.path, 'frames.jsonl'));
+      csv.write(csvHeaderLine(classes));
+      const summaries = new SummaryBuilder(classes);
+      const series = thumbnails && new TimelineSeries();
+      // Only the MP4 needs every record at once (it draws them over a second decode).
+      const kept: FrameRecord[] | undefined = o.video && !o.crops ? [] : undefined;
+      let count = 0;
+      await analyser.analyseStream(
+        input,
+        frames,
+        (f) => {
+          count++;
+          csv.write(csvRows(f, classes.length));
+          jsonl.write(jsonLine(f));
+          summaries.add(f);
+          series?.add(f);
+          kept?.push(f);
+        },
+        (n) => o.onProgress?.(id, n, total),
+        thumbnails && ((r) => thumbnails.add(r)),
+      );
+      await Promise.all([closeStream(csv), closeStream(jsonl)]);
+      const summary = summaries.result(id, input);
+      const files = new Map<string, string | Uint8Array>();
+      if (kept) {
         const { renderAnnotatedVideo } = await import('../src/annotate/render-video.ts');
-        await renderAnnotatedVideo(input, video.frames, video.classes, mp4, {
+        await renderAnnotatedVideo(input, kept, classes, join(pending.path, 'annotated.mp4'), {
           ...(o.ffmpeg && { ffmpeg: o.ffmpeg }),
           ...(o.maxSize && { maxSize: o.maxSize }),
         });
-        files.set('annotated.mp4', await readFile(mp4));
-      } finally {
-        await rm(scratch, { recursive: true, force: true });
       }
-    }
-    if (thumbnails) {
-      // Fed record by record, as a streamed video would feed it: the series stays bounded.
-      const series = new TimelineSeries();
-      for (const f of video.frames) series.add(f);
-      const svg = await timelineSvg(series, video.classes);
-      files.set('timeline.svg', svg);
+      if (thumbnails && series) {
+        const svg = await timelineSvg(series, classes);
+        files.set('timeline.svg', svg);
+        files.set(
+          'report.html',
+          reportHtml({
+            summary,
+            classes,
+            model: analyser.modelName,
+            smoothing: describeSmoothing(analyser.smoothing),
+            timelineSvg: svg,
+            thumbnails: await thumbnails.jpegs(),
+          }),
+        );
+      }
       files.set(
-        'report.html',
-        reportHtml({
-          summary,
-          classes: video.classes,
-          model: analyser.modelName,
-          smoothing: describeSmoothing(analyser.smoothing),
-          timelineSvg: svg,
-          thumbnails: await thumbnails.jpegs(),
-        }),
+        'summary.json',
+        JSON.stringify(
+          {
+            ...summary,
+            model: analyser.modelName,
+            smoothing: analyser.smoothing,
+            classes,
+            ...(o.optionsKey && { optionsKey: o.optionsKey }),
+          },
+          null,
+          2,
+        ),
       );
+      for (const [name, bytes] of files) await writeFile(join(pending.path, name), bytes);
+      await pending.commit();
+      return {
+        id,
+        input,
+        dir,
+        status: 'done',
+        summary,
+        frames: count,
+        seconds: (performance.now() - t0) / 1000,
+      };
+    } catch (err) {
+      await pending.abort();
+      throw err;
     }
-    files.set(
-      'summary.json',
-      JSON.stringify(
-        {
-          ...summary,
-          model: analyser.modelName,
-          smoothing: analyser.smoothing,
-          classes: video.classes,
-          ...(o.optionsKey && { optionsKey: o.optionsKey }),
-        },
-        null,
-        2,
-      ),
-    );
-    await writeDirAtomic(dir, files);
-    return {
-      id,
-      input,
-      dir,
-      status: 'done',
-      summary,
-      frames: video.frames.length,
-      seconds: (performance.now() - t0) / 1000,
-    };
   } catch (err) {
     const message = (err as Error).message;
     // Name the file: the pipeline knows the video only by its id.

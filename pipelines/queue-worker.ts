@@ -8,7 +8,7 @@
  * safe: outputs appear by one rename, and a job whose outputs are complete with the same options
  * key is skipped.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Worker, type Job } from 'bullmq';
@@ -105,6 +105,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       return { status: 'skipped', dir } satisfies AnnotateJobResult;
     }
     log(`… ${d.id}: started (job ${job.id}, attempt ${job.attemptsMade + 1})`);
+    await sweepDeadTemps(d.out, outputKey(d.input), lockMs);
     let lastReport = 0;
     const options: AnnotateOptions = {
       out: d.out,
@@ -126,6 +127,8 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     const r = await annotateVideo({ input: d.input, id: d.id, dir }, options, () => analyserFor(d));
     beat.busySeconds += r.seconds ?? 0;
     beat.frames += r.frames ?? 0;
+    // A worker that died on this video left its hidden folder; gone by now if not before.
+    await sweepDeadTemps(d.out, outputKey(d.input), lockMs);
     if (r.status === 'failed') throw new Error(r.error ?? `${d.input}: failed`);
     log(`✓ ${d.id}: ${r.frames} frames in ${r.seconds?.toFixed(1)} s → ${dir}`);
     return {
@@ -190,6 +193,30 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       return closing;
     },
   };
+}
+
+/**
+ * Removes this video's hidden temporary folders (`.<key>.tmp-*`, `.<key>.old-*`) that nobody has
+ * written to for `idleMs`: a live writer appends a row every frame, so an idle one belongs to a
+ * worker that died (its job's lock, as long, has expired too). Other videos' folders, and live
+ * ones, are left alone: several workers share the folder.
+ */
+async function sweepDeadTemps(out: string, key: string, idleMs: number): Promise<void> {
+  const names = await readdir(out).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(`.${key}.tmp-`) && !name.startsWith(`.${key}.old-`)) continue;
+    const dir = join(out, name);
+    const entries = await readdir(dir).catch(() => [] as string[]);
+    const times = await Promise.all(
+      [dir, ...entries.map((e) => join(dir, e))].map((p) =>
+        stat(p).then(
+          (st) => st.mtimeMs,
+          () => 0,
+        ),
+      ),
+    );
+    if (Date.now() - Math.max(...times) >= idleMs) await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** The options key in a finished video's summary.json, if there is one. */

@@ -224,7 +224,12 @@ describe(
           await first.done;
           const second = worker(redis.url);
           await second.saw(/✓ long/);
-          const [s] = await jobStates(queues, jobs);
+          // The worker logs before BullMQ records the job as completed: wait for the record.
+          let s = (await jobStates(queues, jobs))[0];
+          while (s?.state === 'active') {
+            await new Promise((r) => setTimeout(r, 100));
+            s = (await jobStates(queues, jobs))[0];
+          }
           assert.equal(s?.state, 'completed');
           assert.deepEqual(await visible(shared), [outputKey(video)]);
           assert.deepEqual(

@@ -101,43 +101,67 @@ export interface VideoSummary {
   faces: FaceSummary[];
 }
 
-export function summarise(video: VideoAnalysis): VideoSummary {
-  const byId = new Map<number, { frames: number[]; counts: number[]; consensus: number }>();
-  for (const f of video.frames)
+/** The per-face summary, built one frame record at a time (nothing kept per frame). */
+export class SummaryBuilder {
+  private readonly byId = new Map<
+    number,
+    { frames: number; first: number; last: number; counts: number[]; consensus: number }
+  >();
+  private frames = 0;
+  private framesWithFaces = 0;
+
+  constructor(private readonly classes: readonly string[]) {}
+
+  add(f: FrameRecord): void {
+    this.frames++;
+    if (f.faces.length > 0) this.framesWithFaces++;
     for (const face of f.faces) {
-      let s = byId.get(face.id);
+      let s = this.byId.get(face.id);
       if (!s)
-        byId.set(
+        this.byId.set(
           face.id,
           (s = {
-            frames: [],
-            counts: new Array<number>(video.classes.length).fill(0),
+            frames: 0,
+            first: f.index,
+            last: f.index,
+            counts: new Array<number>(this.classes.length).fill(0),
             consensus: 0,
           }),
         );
-      s.frames.push(f.index);
-      s.counts[video.classes.indexOf(face.smoothedLabel)]!++;
+      s.frames++;
+      s.last = f.index;
+      s.counts[this.classes.indexOf(face.smoothedLabel)]!++;
       s.consensus += face.consensus;
     }
-  return {
-    id: video.id,
-    input: video.input,
-    frames: video.frames.length,
-    framesWithFaces: video.frames.filter((f) => f.faces.length > 0).length,
-    faces: [...byId.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([id, s]) => ({
-        id,
-        frames: s.frames.length,
-        firstFrame: s.frames[0] as number,
-        lastFrame: s.frames.at(-1) as number,
-        dominant: video.classes[argmax(s.counts)] as string,
-        share: Object.fromEntries(
-          video.classes.map((c, i) => [c, (s.counts[i] as number) / s.frames.length]),
-        ),
-        meanConsensus: s.consensus / s.frames.length,
-      })),
-  };
+  }
+
+  result(id: string, input: string): VideoSummary {
+    return {
+      id,
+      input,
+      frames: this.frames,
+      framesWithFaces: this.framesWithFaces,
+      faces: [...this.byId.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([faceId, s]) => ({
+          id: faceId,
+          frames: s.frames,
+          firstFrame: s.first,
+          lastFrame: s.last,
+          dominant: this.classes[argmax(s.counts)] as string,
+          share: Object.fromEntries(
+            this.classes.map((c, i) => [c, (s.counts[i] as number) / s.frames]),
+          ),
+          meanConsensus: s.consensus / s.frames,
+        })),
+    };
+  }
+}
+
+export function summarise(video: VideoAnalysis): VideoSummary {
+  const b = new SummaryBuilder(video.classes);
+  for (const f of video.frames) b.add(f);
+  return b.result(video.id, video.input);
 }
 
 /** The summary as a text table, one row per face. */

@@ -6,7 +6,8 @@
 export type CentredSmoothing =
   { method: 'none' } | { method: 'box'; radius: number } | { method: 'gaussian'; sigma: number };
 
-function kernel(o: CentredSmoothing): number[] {
+/** The window's weights, 2r+1 of them, centred. */
+export function kernel(o: CentredSmoothing): number[] {
   if (o.method === 'none') return [1];
   if (o.method === 'box') {
     if (!(Number.isInteger(o.radius) && o.radius >= 0))
