@@ -8,8 +8,9 @@
  *   <out>/<video>/summary.json   per face: frames, dominant expression, time share per class
  *   <out>/<video>/annotated.mp4  (optional) boxes and labels drawn, original audio kept
  *
- * A video whose directory exists is done: re-running skips it unless `force`. A killed run leaves
- * only hidden `.<video>.tmp-*` directories, removed on the next run.
+ * A video whose directory exists is done: re-running skips it unless `force`. The tables are
+ * streamed into a hidden `.<video>.tmp-*` directory as frames become final (flat memory), which is
+ * renamed into place at the end; a killed run leaves only such directories, removed on the next run.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';

@@ -481,7 +481,7 @@ describe('careless inputs', () => {
   );
 
   it(
-    '9 render-leftovers: a kill during MP4 rendering leaves its scratch under --out, and the next run removes it',
+    '9 render-leftovers: a kill during MP4 rendering leaves only a hidden folder under --out, and the next run removes it',
     { timeout: 180_000 },
     async () => {
       const dir = await tmp();
@@ -498,9 +498,16 @@ describe('careless inputs', () => {
           '--quiet',
         ]);
         const exited = new Promise((r) => child.on('exit', r));
-        const scratch = await waitForPath(out, (p) => /^\.render-[^/]*$/.test(p), exited);
+        // Outputs are written into a hidden folder under --out; the MP4 is rendered there too.
+        const hidden = await waitForPath(
+          out,
+          (p) => /^\.crossing-[^/]*\.tmp-[^/]*$/.test(p),
+          exited,
+        );
+        assert.ok(hidden, 'the hidden output folder lives under --out');
+        const mp4 = await waitForPath(join(out, hidden), (p) => p === 'annotated.mp4', exited);
         child.kill('SIGKILL');
-        assert.ok(scratch, 'the render scratch folder lives under --out');
+        assert.ok(mp4, 'killed while the MP4 was being rendered');
         const after = (await readdir(tmpdir())).filter((n) => n.startsWith('cctfer-render-'));
         assert.deepEqual(
           after.filter((n) => !before.includes(n)),
