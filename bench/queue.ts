@@ -94,10 +94,15 @@ for (const workers of [1, 2, 2, 1]) {
       `${workers} worker(s): ${videos.length} videos, ${frames} frames in ${seconds.toFixed(1)} s, ~${perJob.toFixed(0)} Redis commands per job`,
     );
   } finally {
-    for (const p of procs) {
-      p.removeAllListeners('exit');
-      p.kill('SIGTERM');
-    }
+    // Workers first (they finish talking to Redis), then Redis.
+    await Promise.all(
+      procs.map((p) => {
+        p.removeAllListeners('exit');
+        const gone = new Promise((r) => p.once('exit', r));
+        p.kill('SIGTERM');
+        return gone;
+      }),
+    );
     await queues.close();
     admin.disconnect();
     await redis.stop();

@@ -11,6 +11,8 @@ import {
 } from '../src/annotate/records.ts';
 import { csvHeaderLine, csvRows, jsonLine, toCsv, toJsonLines } from '../src/annotate/tables.ts';
 import type { CentredSmoothing } from '../src/stream/smooth-offline.ts';
+import { TrackKeeper } from '../src/annotate/track-keeper.ts';
+import { TimelineSeries } from '../src/annotate/timeline.ts';
 
 const CLASSES = ['Neutral', 'Happiness', 'Sadness'];
 
@@ -83,5 +85,31 @@ describe('streamed annotation records', () => {
     const b = new SummaryBuilder(CLASSES);
     for (const f of v.frames) b.add(f);
     assert.deepEqual(b.result('v', 'v.mp4'), summarise(v));
+  });
+
+  it('a video that keeps making tracks keeps only the longest ones (bounded), the current ones never forgotten', () => {
+    const keeper = new TrackKeeper(2, 10);
+    const held = new Set<number>();
+    // 50 tracks one after another, 20 s each; track 7 lasts 60 s, track 30 40 s.
+    let t = 0;
+    for (let id = 1; id <= 50; id++) {
+      const seconds = id === 7 ? 60 : id === 30 ? 40 : 20;
+      for (let k = 0; k < seconds; k++, t++) {
+        held.add(id);
+        for (const gone of keeper.see(id, t)) held.delete(gone);
+        assert.ok(held.size <= 5, `at most 2 × keep (+ the new one) held, got ${held.size}`);
+        assert.ok(held.has(id), 'the track on screen is kept');
+      }
+    }
+    assert.equal(keeper.total, 50);
+    assert.deepEqual(keeper.longest(), [7, 30]);
+    const series = new TimelineSeries(2000, 2);
+    for (let i = 0; i < 3000; i++)
+      series.add({
+        index: i,
+        pts: i,
+        faces: [{ ...video(1, 1).frames[0]!.faces[0]!, id: 1 + Math.floor(i / 30) }],
+      });
+    assert.equal(series.series.size, 2);
   });
 });

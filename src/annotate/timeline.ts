@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WEB_ROOT } from '../package-paths.ts';
 import type { FrameRecord } from './records.ts';
+import { TrackKeeper } from './track-keeper.ts';
 
 /** The page's colour table (web/expression-colours.json): one set of colours everywhere. */
 export const EXPRESSION_COLOURS = JSON.parse(
@@ -28,13 +29,20 @@ interface Track {
 
 export class TimelineSeries {
   private readonly tracks = new Map<number, Track>();
+  /** Bounds the number of tracks held (a long video keeps making new ones). */
+  readonly keeper: TrackKeeper;
 
-  constructor(readonly maxPoints = 2000) {
+  constructor(
+    readonly maxPoints = 2000,
+    maxTracks = 12,
+  ) {
     if (!(maxPoints >= 2)) throw new RangeError(`maxPoints must be ≥ 2, got ${maxPoints}`);
+    this.keeper = new TrackKeeper(maxTracks);
   }
 
   add(record: FrameRecord): void {
     for (const f of record.faces) {
+      for (const gone of this.keeper.see(f.id, record.pts)) this.tracks.delete(gone);
       let t = this.tracks.get(f.id);
       if (!t) this.tracks.set(f.id, (t = { points: [], stride: 1, seen: 0 }));
       if (t.seen++ % t.stride !== 0) continue;
@@ -46,9 +54,9 @@ export class TimelineSeries {
     }
   }
 
-  /** Points per track id, in time order. */
+  /** Points per track id, in time order: the longest tracks (at most `maxTracks`). */
   get series(): ReadonlyMap<number, readonly Point[]> {
-    return new Map([...this.tracks].map(([id, t]) => [id, t.points]));
+    return new Map(this.keeper.longest().map((id) => [id, this.tracks.get(id)?.points ?? []]));
   }
 }
 
@@ -93,7 +101,11 @@ export async function timelineSvg(
   };
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: panels.length ? 'Expression probabilities per face' : 'No faces found',
+    title: !panels.length
+      ? 'No faces found'
+      : series.keeper.total > panels.length
+        ? `Expression probabilities per face: the ${panels.length} longest of ${series.keeper.total} tracks`
+        : 'Expression probabilities per face',
     vconcat: panels.length
       ? panels.map(({ id, lines, strips }) => ({
           title: { text: `Face #${id}`, anchor: 'start' as const, fontSize: 12 },

@@ -5,6 +5,7 @@
  */
 import sharp from 'sharp';
 import type { AnalysedFrame } from '../stream/types.ts';
+import { TrackKeeper } from './track-keeper.ts';
 
 interface Thumb {
   frame: number;
@@ -25,14 +26,20 @@ export interface Thumbnail {
 
 export class TrackThumbnails {
   private readonly tracks = new Map<number, Thumb[]>();
+  /** Bounds the number of tracks held, as the timeline does. */
+  private readonly keeper: TrackKeeper;
 
   constructor(
     readonly perTrack = 3,
     readonly size = 96,
-  ) {}
+    maxTracks = 12,
+  ) {
+    this.keeper = new TrackKeeper(maxTracks);
+  }
 
   add(r: AnalysedFrame): void {
     for (const f of r.faces) {
+      for (const gone of this.keeper.see(f.id, r.frame.pts)) this.tracks.delete(gone);
       const confidence = Math.max(...f.probs);
       const list = this.tracks.get(f.id) ?? [];
       if (list.length >= this.perTrack && confidence <= (list.at(-1) as Thumb).confidence) continue;

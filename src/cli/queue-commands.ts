@@ -70,6 +70,8 @@ export function workerCommand(): Command {
             : 'stopping now; the current videos go back to the queue',
         );
         void worker.close(signals > 1);
+        // Closing talks to Redis; if Redis is gone for good, a second signal still ends us.
+        if (signals > 1) setTimeout(() => process.exit(1), 5000).unref();
       };
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
