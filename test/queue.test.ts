@@ -186,10 +186,16 @@ describe(
         assert.match(s.stdout, /failed {2}\S*broken\.mp4: not a readable video/);
         assert.match(s.stdout, /workers alive: 2/);
         assert.match(s.stdout, /videos and \d+ frames since start/);
-        const clean = await cctfer(['queue', 'clean', '--queue', redis.url]).done;
-        assert.match(clean.stdout, /4 finished job\(s\) removed/);
+        const clean = await cctfer(['queue', 'clean', '--queue', redis.url, '--keep-failed']).done;
+        assert.match(clean.stdout, /3 finished job\(s\) removed/);
         for (const w of [w1, w2]) w.child.kill('SIGTERM');
         await Promise.all([w1.done, w2.done]);
+        // With no worker left, a retried job waits where status shows it.
+        const retry = await cctfer(['queue', 'retry', '--queue', redis.url]).done;
+        assert.match(retry.stdout, /1 failed job\(s\) back in the queue/);
+        const after = await cctfer(['queue', 'status', '--queue', redis.url]).done;
+        assert.match(after.stdout, /waiting 1, .*done 0, failed 0/);
+        assert.match(after.stdout, /workers alive: 0/);
         assert.match(w1.stderr(), /worker stopped/);
         await redis.stop();
         redis = undefined;
