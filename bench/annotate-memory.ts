@@ -7,11 +7,12 @@
  *   npm run build && npx tsx bench/annotate-memory.ts [--minutes 1,20] [--write annotate-memory]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { commandLine, compiledCli, printResults } from './bench-output.ts';
 import { resolveFfmpeg } from '../src/video/ffmpeg-binary.ts';
 
 const opts = new Command('annotate-memory')
@@ -22,8 +23,7 @@ const opts = new Command('annotate-memory')
   .opts<{ minutes: string; write?: string }>();
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const compiled = here('../dist/src/cli/main.js');
-if (!existsSync(compiled)) throw new Error('no dist/: run `npm run build` first');
+const compiled = compiledCli();
 if (spawnSync('/usr/bin/time', ['-f', '%M', 'true']).status !== 0)
   throw new Error('needs GNU time (/usr/bin/time; Debian package time)');
 mkdirSync(here('./.cache'), { recursive: true });
@@ -74,7 +74,7 @@ const base = rows[0]!;
 const md = [
   `# bench/annotate-memory — ${new Date().toISOString().slice(0, 10)}`,
   '',
-  `Command: \`npx tsx bench/annotate-memory.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}\`. \`cctfer annotate <clip> --quiet\` (compiled, default bundle, report on) on fixtures/crossing.mp4 looped; peak RSS by GNU time. Target: peak ≤ 1.1 × the shortest clip's + 64 MB.`,
+  `Command: \`${commandLine('annotate-memory')}\`. \`cctfer annotate <clip> --quiet\` (compiled, default bundle, report on) on fixtures/crossing.mp4 looped; peak RSS by GNU time. Target: peak ≤ 1.1 × the shortest clip's + 64 MB.`,
   '',
   '| clip | frames | seconds | peak RSS MB | limit MB | within |',
   '|---|---|---|---|---|---|',
@@ -84,9 +84,4 @@ const md = [
   }),
   '',
 ].join('\n');
-console.log(md);
-if (opts.write) {
-  mkdirSync(here('./results'), { recursive: true });
-  writeFileSync(here(`./results/${opts.write}.md`), md);
-  console.log(`wrote bench/results/${opts.write}.md`);
-}
+printResults(md, opts.write);

@@ -9,10 +9,11 @@
  *   npx tsx bench/annotate-peers.ts [--rounds 2] [--write annotate-peers]
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { commandLine, printResults } from './bench-output.ts';
 import { astronautClip, THREE_FACES_FILTER } from '../scripts/astronaut-clip.ts';
 
 const opts = new Command('annotate-peers')
@@ -74,16 +75,11 @@ for (const clip of clips) {
 const md = [
   `# bench/annotate-peers — ${new Date().toISOString().slice(0, 10)}, ${opts.rounds} runs per side and clip (ABBA), ${opts.warmup} warm-up frames`,
   '',
-  `Command: \`npx tsx bench/annotate-peers.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}\`. cctfer: \`annotate\`, bundle ${bundle.name}, steady state with decoding; face-api: TinyFaceDetector 416/0.5 + 68-point landmarks + expressions, tfjs-wasm, one thread, decoding excluded.`,
+  `Command: \`${commandLine('annotate-peers')}\`. cctfer: \`annotate\`, bundle ${bundle.name}, steady state with decoding; face-api: TinyFaceDetector 416/0.5 + 68-point landmarks + expressions, tfjs-wasm, one thread, decoding excluded.`,
   '',
   '| clip | timed frames | cctfer fps (runs) | cctfer faces | face-api fps (runs) | face-api faces | ratio |',
   '|---|---|---|---|---|---|---|',
   ...rows,
   '',
 ].join('\n');
-console.log(md);
-if (opts.write) {
-  mkdirSync(here('./results'), { recursive: true });
-  writeFileSync(here(`./results/${opts.write}.md`), md);
-  console.log(`wrote bench/results/${opts.write}.md`);
-}
+printResults(md, opts.write);

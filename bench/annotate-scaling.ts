@@ -9,11 +9,12 @@
  *   npm run build && npx tsx bench/annotate-scaling.ts [--rounds 2] [--write annotate-scaling]
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { commandLine, compiledCli, printResults } from './bench-output.ts';
 import { astronautClip, THREE_FACES_FILTER } from '../scripts/astronaut-clip.ts';
 
 const opts = new Command('annotate-scaling')
@@ -24,8 +25,7 @@ const opts = new Command('annotate-scaling')
   .opts<{ rounds: string; write?: string }>();
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const compiled = here('../dist/src/cli/main.js');
-if (!existsSync(compiled)) throw new Error('no dist/: run `npm run build` first');
+const compiled = compiledCli();
 mkdirSync(here('./.cache'), { recursive: true });
 const threeFaces = here('./.cache/three-faces.mp4');
 if (!existsSync(threeFaces))
@@ -112,16 +112,11 @@ for (const p of pairs) {
 const md = [
   `# bench/annotate-scaling — ${new Date().toISOString().slice(0, 10)}, ${opts.rounds} runs per variant (ABBA)`,
   '',
-  `Command: \`npx tsx bench/annotate-scaling.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}\`. Whole \`cctfer annotate … --quiet --no-report\` commands, start-up included, default bundle; wall-time medians; speed-up = A's time / B's.`,
+  `Command: \`${commandLine('annotate-scaling')}\`. Whole \`cctfer annotate … --quiet --no-report\` commands, start-up included, default bundle; wall-time medians; speed-up = A's time / B's.`,
   '',
   '| work | A | B | frames | speed-up (B over A) |',
   '|---|---|---|---|---|',
   ...rows,
   '',
 ].join('\n');
-console.log(md);
-if (opts.write) {
-  mkdirSync(here('./results'), { recursive: true });
-  writeFileSync(here(`./results/${opts.write}.md`), md);
-  console.log(`wrote bench/results/${opts.write}.md`);
-}
+printResults(md, opts.write);

@@ -7,11 +7,12 @@
  *   npm run build && npx tsx bench/queue.ts [--videos 6] [--write queue]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { commandLine, compiledCli, printResults } from './bench-output.ts';
 import { Redis } from 'ioredis';
 import { AnnotationQueues, enqueueVideos, jobStates } from '../pipelines/queue-client.ts';
 import { parseRedisUrl } from '../src/queue/redis-url.ts';
@@ -26,8 +27,7 @@ const opts = new Command('queue')
   .opts<{ videos: string; write?: string }>();
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const compiled = here('../dist/src/cli/main.js');
-if (!existsSync(compiled)) throw new Error('no dist/: run `npm run build` first');
+const compiled = compiledCli();
 const work = mkdtempSync(join(tmpdir(), 'cctfer-bench-queue-'));
 const videos = Array.from({ length: Number(opts.videos) }, (_, i) => {
   const v = join(work, `video-${i}.mp4`);
@@ -117,7 +117,7 @@ const t2 = median(of(2).map((r) => r.seconds));
 const md = [
   `# bench/queue — ${new Date().toISOString().slice(0, 10)}, ${videos.length} videos (copies of fixtures/crossing.mp4), 2 runs per setting (ABBA)`,
   '',
-  `Command: \`npx tsx bench/queue.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}\`. Workers (\`cctfer worker\`, compiled) started and ready first; time from enqueue to the last job finished.`,
+  `Command: \`${commandLine('queue')}\`. Workers (\`cctfer worker\`, compiled) started and ready first; time from enqueue to the last job finished.`,
   '',
   '| workers | seconds (runs) | videos per minute | Redis commands per job (runs) |',
   '|---|---|---|---|',
@@ -133,9 +133,4 @@ const md = [
   `Two workers over one: ${(t1 / t2).toFixed(2)}× (one worker already keeps both cores busy: detection and inference run in their own threads).`,
   '',
 ].join('\n');
-console.log(md);
-if (opts.write) {
-  mkdirSync(here('./results'), { recursive: true });
-  writeFileSync(here(`./results/${opts.write}.md`), md);
-  console.log(`wrote bench/results/${opts.write}.md`);
-}
+printResults(md, opts.write);

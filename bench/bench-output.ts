@@ -1,0 +1,27 @@
+/** What the benches share: the compiled CLI they time, their command line, and where results go. */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const benchDir = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+/** The compiled CLI (dist/), what npm users run; benches time it, not the tsx sources. */
+export function compiledCli(): string {
+  const cli = benchDir('../dist/src/cli/main.js');
+  if (!existsSync(cli)) throw new Error('no dist/: run `npm run build` first');
+  return cli;
+}
+
+/** `npx tsx bench/<name>.ts <the arguments given>`, for the results' "Command:" line. */
+export function commandLine(name: string): string {
+  const args = process.argv.slice(2);
+  return `npx tsx bench/${name}.ts${args.length ? ` ${args.join(' ')}` : ''}`;
+}
+
+/** Prints a result table; with `--write <name>`, also saves it as bench/results/<name>.md. */
+export function printResults(md: string, write: string | undefined): void {
+  console.log(md);
+  if (!write) return;
+  mkdirSync(benchDir('./results'), { recursive: true });
+  writeFileSync(benchDir(`./results/${write}.md`), md);
+  console.log(`wrote bench/results/${write}.md`);
+}
