@@ -155,14 +155,27 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       limiter: { max: o.urlsPerMinute ?? 10, duration: 60_000 },
     }),
   ];
+  // Without a listener an 'error' event would end the process; a lost connection is retried
+  // (every connection of every queue reports each retry: one line per message per 10 s is enough).
+  const lastSaid = new Map<string, number>();
+  const connectionError = (err: Error) => {
+    const now = Date.now();
+    if (now - (lastSaid.get(err.message) ?? 0) < 10_000) return;
+    lastSaid.set(err.message, now);
+    log(`! queue connection: ${err.message} (retrying)`);
+  };
   for (const w of workers) {
-    // Without a listener an 'error' event would end the process; a lost connection is retried.
-    w.on('error', (err) => log(`! queue connection: ${err.message}`));
+    w.on('error', connectionError);
     w.on('failed', (job, err) => {
       if (job) log(`✗ ${job.data.id}: ${err.message} (attempt ${job.attemptsMade})`);
     });
   }
-  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  // Commands wait for Redis for ever (a restart is a pause), so say what we are waiting for.
+  const waiting = setTimeout(
+    () => log(`waiting for Redis at ${o.connection.host}:${o.connection.port} (is it running?)`),
+    3000,
+  );
+  await Promise.all(workers.map((w) => w.waitUntilReady())).finally(() => clearTimeout(waiting));
   // A heartbeat key that expires unless renewed: `queue status` lists the live workers and their
   // throughput, and a worker that died drops out after HEARTBEAT_TTL. Written on the worker's
   // own connection, so it resumes by itself after a Redis restart.

@@ -205,6 +205,11 @@ async function enqueueAndWait(inputs: string[], o: QueueOptions): Promise<void> 
   const { AnnotationQueues, enqueueVideos, jobStates } =
     await import('../../pipelines/queue-client.ts');
   const queues = new AnnotationQueues(o.queue);
+  // Commands wait for Redis for ever (a restart is a pause), so say what we are waiting for.
+  const waiting = setTimeout(
+    () => console.error(`waiting for Redis at ${o.queue.host}:${o.queue.port} (is it running?)`),
+    3000,
+  );
   try {
     const jobs = await enqueueVideos(queues, inputs, {
       out: o.out,
@@ -217,6 +222,7 @@ async function enqueueAndWait(inputs: string[], o: QueueOptions): Promise<void> 
       attempts: Math.max(1, o.attempts),
       retryDelaySeconds: o.retryDelay,
     });
+    clearTimeout(waiting);
     console.log(
       `${jobs.length} video(s) on the queue ${o.queue.host}:${o.queue.port}/${o.queue.db} → ${o.out} (the same video and options again add nothing)`,
     );
@@ -262,6 +268,7 @@ async function enqueueAndWait(inputs: string[], o: QueueOptions): Promise<void> 
     console.log(`${jobs.length - failed} done, ${failed} failed → ${o.out}`);
     if (failed) process.exitCode = 1;
   } finally {
+    clearTimeout(waiting);
     await queues.close();
   }
 }
