@@ -46,6 +46,19 @@ export class AnnotationQueues {
   }
 }
 
+/** Runs `fn` with both queues open, closing them however it ends. */
+export async function withQueues<T>(
+  connection: RedisConnection,
+  fn: (queues: AnnotationQueues) => Promise<T>,
+): Promise<T> {
+  const queues = new AnnotationQueues(connection);
+  try {
+    return await fn(queues);
+  } finally {
+    await queues.close();
+  }
+}
+
 export interface EnqueueOptions extends JobOptions {
   out: string;
   /** Tries per video before its job fails (default 3), with exponential backoff. */

@@ -88,47 +88,37 @@ export function queueCommand(): Command {
     .addOption(queueOption())
     .option('--json', 'print JSON', false)
     .action(async (opts: { queue: ReturnType<typeof parseRedisUrl>; json: boolean }) => {
-      const { AnnotationQueues, queueStatus } = await import('../../pipelines/queue-client.ts');
-      const queues = new AnnotationQueues(opts.queue);
-      try {
-        const s = await queueStatus(queues);
-        if (opts.json) {
-          console.log(JSON.stringify(s, null, 2));
-          return;
-        }
-        const c = s.counts;
-        console.log(
-          `waiting ${c.waiting ?? 0}, delayed (backing off) ${c.delayed ?? 0}, active ${c.active ?? 0}, done ${c.completed ?? 0}, failed ${c.failed ?? 0}`,
-        );
-        if (s.recentFps !== undefined)
-          console.log(`throughput of the last finished videos: ${s.recentFps.toFixed(1)} fps`);
-        for (const j of s.active)
-          console.log(
-            `  active  ${j.input}: ${j.progress ? `${j.progress.frames}${j.progress.total ? `/${j.progress.total}` : ''} frames` : 'starting'} (attempt ${j.attempts + 1})`,
-          );
-        for (const j of s.failed)
-          console.log(`  failed  ${failure(j.input, j.failedReason)} (${j.attempts} attempts)`);
-        console.log(`workers alive: ${s.workers.length}`);
-        for (const w of s.workers)
-          console.log(
-            `  ${w.name}: ${w.active} active, ${w.videos} videos and ${w.frames} frames since start${w.fps ? ` (${w.fps.toFixed(1)} fps while busy)` : ''}, last heartbeat ${w.secondsSinceSeen} s ago`,
-          );
-      } finally {
-        await queues.close();
+      const { queueStatus, withQueues } = await import('../../pipelines/queue-client.ts');
+      const s = await withQueues(opts.queue, queueStatus);
+      if (opts.json) {
+        console.log(JSON.stringify(s, null, 2));
+        return;
       }
+      const c = s.counts;
+      console.log(
+        `waiting ${c.waiting ?? 0}, delayed (backing off) ${c.delayed ?? 0}, active ${c.active ?? 0}, done ${c.completed ?? 0}, failed ${c.failed ?? 0}`,
+      );
+      if (s.recentFps !== undefined)
+        console.log(`throughput of the last finished videos: ${s.recentFps.toFixed(1)} fps`);
+      for (const j of s.active)
+        console.log(
+          `  active  ${j.input}: ${j.progress ? `${j.progress.frames}${j.progress.total ? `/${j.progress.total}` : ''} frames` : 'starting'} (attempt ${j.attempts + 1})`,
+        );
+      for (const j of s.failed)
+        console.log(`  failed  ${failure(j.input, j.failedReason)} (${j.attempts} attempts)`);
+      console.log(`workers alive: ${s.workers.length}`);
+      for (const w of s.workers)
+        console.log(
+          `  ${w.name}: ${w.active} active, ${w.videos} videos and ${w.frames} frames since start${w.fps ? ` (${w.fps.toFixed(1)} fps while busy)` : ''}, last heartbeat ${w.secondsSinceSeen} s ago`,
+        );
     });
   queue
     .command('retry')
     .description('put failed jobs back in the queue')
     .addOption(queueOption())
     .action(async (opts: { queue: ReturnType<typeof parseRedisUrl> }) => {
-      const { AnnotationQueues, retryFailed } = await import('../../pipelines/queue-client.ts');
-      const queues = new AnnotationQueues(opts.queue);
-      try {
-        console.log(`${await retryFailed(queues)} failed job(s) back in the queue`);
-      } finally {
-        await queues.close();
-      }
+      const { retryFailed, withQueues } = await import('../../pipelines/queue-client.ts');
+      console.log(`${await withQueues(opts.queue, retryFailed)} failed job(s) back in the queue`);
     });
   queue
     .command('clean')
@@ -136,13 +126,9 @@ export function queueCommand(): Command {
     .addOption(queueOption())
     .option('--keep-failed', 'remove only the done ones', false)
     .action(async (opts: { queue: ReturnType<typeof parseRedisUrl>; keepFailed: boolean }) => {
-      const { AnnotationQueues, cleanFinished } = await import('../../pipelines/queue-client.ts');
-      const queues = new AnnotationQueues(opts.queue);
-      try {
-        console.log(`${await cleanFinished(queues, opts.keepFailed)} finished job(s) removed`);
-      } finally {
-        await queues.close();
-      }
+      const { cleanFinished, withQueues } = await import('../../pipelines/queue-client.ts');
+      const removed = await withQueues(opts.queue, (q) => cleanFinished(q, opts.keepFailed));
+      console.log(`${removed} finished job(s) removed`);
     });
   return queue;
 }
