@@ -31,6 +31,7 @@ import { openDirAtomic } from '../src/util/atomic.ts';
 import { CentredSmoothingStream } from '../src/annotate/centred-stream.ts';
 import { parseSmoothing, type SmoothingChoice } from '../src/stream/smoothing-spec.ts';
 import type { DetectorModel } from '../src/faces/detector.ts';
+import { DEFAULT_DETECT_EVERY } from '../src/faces/carry-detections.ts';
 import type { FfmpegBinary } from '../src/video/ffmpeg-binary.ts';
 import type { Frame } from '../src/video/decode.ts';
 import {
@@ -56,6 +57,8 @@ export interface AnalyserOptions {
   engine?: InferenceEngine;
   threads?: number;
   detector?: DetectorModel;
+  /** Detect on every k-th frame, carry faces in between (default DEFAULT_DETECT_EVERY). */
+  detectEvery?: number;
   smoothing?: SmoothingChoice;
   /** Read `cropped_aligned`-style crops instead of detecting faces. */
   crops?: boolean;
@@ -75,6 +78,7 @@ export class VideoAnalyser {
     private worker: DetectorWorker | undefined,
     private readonly workerOptions: DetectorWorkerOptions | undefined,
     readonly smoothing: SmoothingChoice,
+    private readonly detectEvery: number,
   ) {
     this.classifier = new BatchingClassifier(analyzer);
   }
@@ -92,6 +96,7 @@ export class VideoAnalyser {
       worker,
       workerOptions,
       o.smoothing ?? parseSmoothing('gaussian:3'),
+      o.detectEvery ?? DEFAULT_DETECT_EVERY,
     );
   }
 
@@ -169,11 +174,18 @@ export class VideoAnalyser {
     const detector = await this.detector();
     let count = 0;
     let size = { width: 0, height: 0 };
-    const source = frameSource(frames, { policy: 'pull', credits: 2 });
+    // Two frames in flight per detection: one detected while the one before it (and the frames
+    // carried after it) are classified. With fewer, the detector waits on classification.
+    const source = frameSource(frames, { policy: 'pull', credits: 2 * this.detectEvery });
     await lastValueFrom(
       source.frames$.pipe(
         map((frame) => ({ frame, receivedAt: Date.now(), dropped: 0 })),
-        analyseSource({ detector, classifier: this.classifier, smoothing: this.smoothing.causal }),
+        analyseSource({
+          detector,
+          classifier: this.classifier,
+          smoothing: this.smoothing.causal,
+          detectEvery: this.detectEvery,
+        }),
         tap((result) => {
           source.ack();
           size = { width: result.frame.width, height: result.frame.height };

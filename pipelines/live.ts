@@ -40,7 +40,12 @@ export interface LivePipelineOptions {
   smoothing?: CausalSmoothing;
   batch?: BatchOptions;
   tracker?: TrackerOptions;
-  /** Frames in flight per source (default 2: one analysed while the next is detected). */
+  /** Detect on every k-th frame of each source, carry faces in between (default 1). */
+  detectEvery?: number;
+  /**
+   * Frames in flight per source (default 2 × detectEvery: one detected while the one before it,
+   * and the frames carried after it, are analysed).
+   */
   credits?: number;
   now?: () => number;
 }
@@ -71,7 +76,7 @@ export class LivePipeline {
 
   constructor(readonly options: LivePipelineOptions) {
     this.now = options.now ?? Date.now;
-    this.credits = options.credits ?? 2;
+    this.credits = options.credits ?? 2 * (options.detectEvery ?? 1);
     this.classifier =
       options.classifier instanceof BatchingClassifier
         ? options.classifier
@@ -116,6 +121,7 @@ export class LivePipeline {
           classifier: this.classifier,
           smoothing: this.options.smoothing ?? DEFAULT_SMOOTHING,
           ...(this.options.tracker && { tracker: this.options.tracker }),
+          ...(this.options.detectEvery && { detectEvery: this.options.detectEvery }),
           now,
         }),
       )

@@ -58,7 +58,12 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   // One analyser per model/detector/smoothing combination met, kept for the process's life.
   const analysers = new Map<string, Promise<VideoAnalyser>>();
   const analyserFor = (d: AnnotateJobData) => {
-    const key = JSON.stringify([d.options.bundle, d.options.detector, d.options.smoothing]);
+    const key = JSON.stringify([
+      d.options.bundle,
+      d.options.detector,
+      d.options.detectEvery,
+      d.options.smoothing,
+    ]);
     let a = analysers.get(key);
     if (!a) {
       a = VideoAnalyser.create({
@@ -66,6 +71,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
         ...(o.engine && { engine: o.engine }),
         ...(o.threads && { threads: o.threads }),
         detector: d.options.detector,
+        detectEvery: d.options.detectEvery ?? 1,
         smoothing: d.options.smoothing,
       });
       // A model that fails to load fails this job; the next job tries again.

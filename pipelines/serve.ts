@@ -15,6 +15,7 @@ import { resolveSource } from '../src/video/source.ts';
 import { uniqueSourceNames } from '../src/video/source-names.ts';
 import type { FfmpegBinary } from '../src/video/ffmpeg-binary.ts';
 import type { DetectorModel } from '../src/faces/detector.ts';
+import { DEFAULT_DETECT_EVERY } from '../src/faces/carry-detections.ts';
 import type { CausalSmoothing } from '../src/stream/smooth.ts';
 import type { SourceInfo } from '../src/server/protocol.ts';
 
@@ -45,6 +46,8 @@ export interface ServeOptions extends Pick<
   /** ONNX Runtime threads (default 1: the other core decodes and detects). */
   threads?: number;
   detector?: DetectorModel;
+  /** Detect on every k-th frame of each source (default DEFAULT_DETECT_EVERY). */
+  detectEvery?: number;
   /** 'native' (default): files play at their frame rate, like a camera; 'none': as fast as possible, lossless. */
   pace?: 'native' | 'none';
   loop?: boolean;
@@ -95,6 +98,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
   const pipeline = new LivePipeline({
     classifier: analyzer,
     detector,
+    detectEvery: options.detectEvery ?? DEFAULT_DETECT_EVERY,
     ...(options.smoothing && { smoothing: options.smoothing }),
   });
   const ids = uniqueSourceNames(options.sources);

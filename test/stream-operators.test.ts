@@ -13,8 +13,10 @@ import {
   BatchingClassifier,
   classifyFaces,
   cropFaces,
+  detectFaces,
   trackFaces,
 } from '../src/stream/operators.ts';
+import { carryDetections } from '../src/faces/carry-detections.ts';
 import { analyseSource } from '../src/stream/analyse-source.ts';
 import { TrackSmoother } from '../src/stream/smooth.ts';
 import { smoothCentred } from '../src/stream/smooth-offline.ts';
@@ -193,6 +195,84 @@ describe('trackFaces, cropFaces, classifyFaces', () => {
         [2, 1],
       ],
     );
+  });
+});
+
+describe('detectFaces every k-th frame', () => {
+  const jobs = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      frame: frame('s', i, i * 0.04),
+      receivedAt: 0,
+      dropped: 0,
+    }));
+  // A face moving 5 px per frame (40 ms) to the right, with its keypoints.
+  const moving = (f: Frame) => [
+    { ...det(10 + 5 * f.index), keypoints: [[20 + 5 * f.index, 15]] as [number, number][] },
+  ];
+
+  it('detects frames 0, k, 2k… and moves the faces on between them with their measured speed', async () => {
+    const detected: number[] = [];
+    const out = await lastValueFrom(
+      from(jobs(7)).pipe(
+        detectFaces({ detect: (f: Frame) => (detected.push(f.index), moving(f)) }, { every: 3 }),
+        toArray(),
+      ),
+    );
+    assert.deepEqual(detected, [0, 3, 6]);
+    // Frames 1, 2: one detection so far, no speed yet: the box stays. Frames 4, 5: 5 px a frame.
+    assert.deepEqual(
+      out.map((j) => j.detections[0]!.box.x),
+      [10, 10, 10, 25, 30, 35, 40],
+    );
+    assert.deepEqual(out[5]!.detections[0]!.keypoints, [[45, 15]]);
+  });
+
+  it('keeps its frame count per subscription, passes errors on, and stops on unsubscribe', async () => {
+    const detected: number[] = [];
+    const op = detectFaces(
+      {
+        detect: (f: Frame) => {
+          if (f.index === 4) throw new Error('detector exploded at 4');
+          detected.push(f.index);
+          return moving(f);
+        },
+      },
+      { every: 2 },
+    );
+    await lastValueFrom(from(jobs(3)).pipe(op, toArray()));
+    await lastValueFrom(from(jobs(3)).pipe(op, toArray()));
+    assert.deepEqual(detected, [0, 2, 0, 2], 'each run starts at its own frame 0');
+    await assert.rejects(lastValueFrom(from(jobs(6)).pipe(op)), /detector exploded at 4/);
+    assert.deepEqual(await lastValueFrom(from(jobs(0)).pipe(op, toArray())), []);
+    const input = new Subject<ReturnType<typeof jobs>[number]>();
+    const sub = input.pipe(op).subscribe();
+    sub.unsubscribe();
+    assert.equal(input.observed, false);
+  });
+
+  it('refuses a k that is not a whole number ≥ 1', () => {
+    assert.throws(() => detectFaces({ detect: () => [] }, { every: 0 }), /whole number ≥ 1, got 0/);
+    assert.throws(() => detectFaces({ detect: () => [] }, { every: 1.5 }), /got 1.5/);
+  });
+
+  it('carryDetections: each face with its own speed; a new face stays put', () => {
+    const a = { ...det(10), box: { x: 10, y: 10, width: 20, height: 20 } };
+    const b = { ...det(100), box: { x: 100, y: 50, width: 30, height: 30 } };
+    const prev = { t: 0, detections: [a, b] };
+    const last = {
+      t: 40,
+      detections: [
+        { ...b, box: { ...b.box, x: 96, y: 52 } },
+        { ...a, box: { ...a.box, x: 14 } },
+        { ...det(300), box: { x: 300, y: 300, width: 20, height: 20 } },
+      ],
+    };
+    const moved = carryDetections(prev, last, 60).map((d) => [d.box.x, d.box.y]);
+    assert.deepEqual(moved, [
+      [94, 53],
+      [16, 10],
+      [300, 300],
+    ]);
   });
 });
 

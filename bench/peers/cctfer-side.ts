@@ -3,14 +3,14 @@
  * library, default bundle, no report; steady state — the clock starts when `warmup` frames are done,
  * so model loading is excluded, decoding is not. Prints one JSON line: {frames, faces, seconds, fps}.
  *
- *   node --import tsx bench/peers/cctfer-side.ts <clip> [warmup]
+ *   node --import tsx bench/peers/cctfer-side.ts <clip> [warmup] [detect-every]
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { annotateVideos } from '../../pipelines/annotate.ts';
 
-const [clip, warmupArg = '10'] = process.argv.slice(2) as [string, string?];
+const [clip, warmupArg = '10', every] = process.argv.slice(2) as [string, string?, string?];
 const warmup = Number(warmupArg);
 const out = await mkdtemp(join(tmpdir(), 'cctfer-peers-'));
 let t0 = 0;
@@ -21,6 +21,7 @@ try {
     out,
     report: false,
     force: true,
+    ...(every && { detectEvery: Number(every) }),
     onProgress: (_id, done) => {
       if (done === warmup) t0 = performance.now();
       if (done > last) {

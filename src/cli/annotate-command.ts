@@ -6,14 +6,22 @@ import type { AnnotateResult } from '../../pipelines/annotate.ts';
 import type { VideoSummary } from '../annotate/records.ts';
 import type { parseBackendName } from '../engine/backend-name.ts';
 import type { parseSmoothing } from '../stream/smoothing-spec.ts';
-import { cliFfmpeg, offlineSmoothingOption, positiveInt, withModelOptions } from './options.ts';
+import {
+  cliFfmpeg,
+  offlineSmoothingOption,
+  positiveInt,
+  withDetectorOptions,
+  withModelOptions,
+} from './options.ts';
 import { parseRedisUrl } from '../queue/redis-url.ts';
 import { failure } from '../queue/annotate-jobs.ts';
 
 export function annotateCommand(): Command {
-  return withModelOptions(
-    new Command('annotate').description(
-      'analyse videos offline: a CSV and JSON-lines row per frame per face, a summary, optionally an annotated MP4',
+  return withDetectorOptions(
+    withModelOptions(
+      new Command('annotate').description(
+        'analyse videos offline: a CSV and JSON-lines row per frame per face, a summary, optionally an annotated MP4',
+      ),
     ),
   )
     .argument(
@@ -21,11 +29,6 @@ export function annotateCommand(): Command {
       'video files, directories of videos, or URLs (with --frames: video names)',
     )
     .requiredOption('-o, --out <dir>', 'output directory (one sub-directory per video)')
-    .addOption(
-      new Option('--detector <model>', 'face detector')
-        .choices(['full-range', 'short-range'])
-        .default('full-range'),
-    )
     .addOption(offlineSmoothingOption())
     .option('--video', 'also write annotated.mp4 (boxes, ids, labels; original audio)', false)
     .option('--no-report', 'skip timeline.svg and report.html (written per video by default)')
@@ -76,6 +79,7 @@ export function annotateCommand(): Command {
         backend: ReturnType<typeof parseBackendName>;
         threads: number;
         detector: 'full-range' | 'short-range';
+        detectEvery: number;
         smoothing: ReturnType<typeof parseSmoothing>;
         video: boolean;
         report: boolean;
@@ -123,6 +127,7 @@ export function annotateCommand(): Command {
         engine: o.engine,
         threads: o.threads,
         detector: o.detector,
+        detectEvery: o.detectEvery,
         smoothing: o.smoothing,
         video: o.video,
         report: o.report,
@@ -183,6 +188,7 @@ interface QueueOptions {
   out: string;
   bundle?: string;
   detector: 'full-range' | 'short-range';
+  detectEvery: number;
   smoothing: ReturnType<typeof parseSmoothing>;
   video: boolean;
   report: boolean;
@@ -215,6 +221,7 @@ async function enqueueAndWait(inputs: string[], o: QueueOptions): Promise<void> 
       out: o.out,
       ...(o.bundle && { bundle: o.bundle }),
       detector: o.detector,
+      detectEvery: o.detectEvery,
       smoothing: o.smoothing,
       video: o.video,
       report: o.report,

@@ -2,6 +2,7 @@
 import { Option, type Command } from 'commander';
 import { parseBackendName } from '../engine/backend-name.ts';
 import { parseSmoothing } from '../stream/smoothing-spec.ts';
+import { DEFAULT_DETECT_EVERY } from '../faces/carry-detections.ts';
 import { resolveFfmpeg, type FfmpegBinary } from '../video/ffmpeg-binary.ts';
 
 export const positiveInt = (name: string) => (v: string) => {
@@ -34,6 +35,26 @@ export function withModelOptions(cmd: Command): Command {
         .argParser(parseBackendName),
     )
     .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'), 1);
+}
+
+/** --detector and --detect-every: how faces are found, for the commands that decode video. */
+export function withDetectorOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--detector <model>', 'face detector')
+        .choices(['full-range', 'short-range'])
+        .default('full-range'),
+    )
+    .option(
+      '--detect-every <k>',
+      'run the detector on every k-th frame; frames between get the faces moved on with their measured speed (1: detect every frame)',
+      (v: string) => {
+        const n = positiveInt('--detect-every')(v);
+        if (n < 1) throw new Error(`--detect-every must be 1 or more, got '${v}'`);
+        return n;
+      },
+      DEFAULT_DETECT_EVERY,
+    );
 }
 
 /** --smoothing for offline work (annotate, submit): centred windows by default. */

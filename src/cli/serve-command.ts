@@ -3,7 +3,13 @@ import { Command, Option } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { parseCausalSmoothing } from '../stream/smoothing-spec.ts';
 import { parseBackendName } from '../engine/backend-name.ts';
-import { cliFfmpeg, collect, positiveInt, withModelOptions } from './options.ts';
+import {
+  cliFfmpeg,
+  collect,
+  positiveInt,
+  withDetectorOptions,
+  withModelOptions,
+} from './options.ts';
 import { MIN_TOKEN_LENGTH } from '../server/limits.ts';
 
 const portNumber = (v: string) => {
@@ -14,9 +20,11 @@ const portNumber = (v: string) => {
 };
 
 export function serveCommand(): Command {
-  return withModelOptions(
-    new Command('serve').description(
-      'analyse video sources live and push per-face expressions to WebSocket clients (and a web page at /)',
+  return withDetectorOptions(
+    withModelOptions(
+      new Command('serve').description(
+        'analyse video sources live and push per-face expressions to WebSocket clients (and a web page at /)',
+      ),
     ),
   )
     .option(
@@ -45,11 +53,6 @@ export function serveCommand(): Command {
       'browser origin allowed to connect, besides the server itself; repeatable',
       collect,
       [],
-    )
-    .addOption(
-      new Option('--detector <model>', 'face detector')
-        .choices(['full-range', 'short-range'])
-        .default('full-range'),
     )
     .addOption(
       new Option(
@@ -97,6 +100,7 @@ export function serveCommand(): Command {
         allowOrigin: string[];
         allowHost: string[];
         detector: 'full-range' | 'short-range';
+        detectEvery: number;
         pace: 'native' | 'none';
         loop: boolean;
         fps?: number;
@@ -118,6 +122,7 @@ export function serveCommand(): Command {
         ...(o.allowOrigin.length && { allowedOrigins: o.allowOrigin }),
         ...(o.allowHost.length && { allowedHosts: o.allowHost }),
         detector: o.detector,
+        detectEvery: o.detectEvery,
         pace: o.pace,
         loop: o.loop,
         ...(o.fps && { fps: o.fps }),

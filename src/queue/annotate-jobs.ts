@@ -16,6 +16,8 @@ export const QUEUE_NAMES = { files: 'cctfer-annotate', urls: 'cctfer-annotate-ur
 export interface JobOptions {
   bundle?: string;
   detector: DetectorModel;
+  /** Absent on jobs enqueued before the option existed: those detect every frame. */
+  detectEvery?: number;
   smoothing: SmoothingChoice;
   video: boolean;
   report: boolean;

@@ -23,13 +23,15 @@ export interface SourceAnalysis {
   classifier: CropClassifier;
   smoothing?: CausalSmoothing;
   tracker?: TrackerOptions;
+  /** Detect on every k-th frame, carry faces in between (default 1). */
+  detectEvery?: number;
   now?: () => number;
 }
 
 export function analyseSource(o: SourceAnalysis): OperatorFunction<FrameJob, AnalysedFrame> {
   return (jobs) =>
     jobs.pipe(
-      detectFaces(o.detector),
+      detectFaces(o.detector, { every: o.detectEvery ?? 1 }),
       trackFaces(o.tracker),
       cropFaces(o.classifier.cropInputs),
       classifyFaces(o.classifier, o.now),

@@ -8,6 +8,7 @@ import { concatMap, defer, map, type OperatorFunction } from 'rxjs';
 import { FaceTracker, type TrackerOptions } from '../faces/tracker.ts';
 import { faceCrops } from '../faces/crops.ts';
 import type { FaceDetection } from '../faces/detector.ts';
+import { carryDetections, type TimedDetections } from '../faces/carry-detections.ts';
 import type { CropBatch } from '../models/crop-types.ts';
 import type { CropMode } from '../models/crop-modes.ts';
 import type { CropClassifier } from './batching-classifier.ts';
@@ -32,10 +33,41 @@ export interface FrameDetector {
   detect(frame: Frame): Promise<FaceDetection[]> | FaceDetection[];
 }
 
+export interface DetectOptions {
+  /**
+   * Run the detector on every k-th frame of the source (default 1: every frame); the frames in
+   * between get the last detected faces moved on with their measured velocity (carryDetections).
+   */
+  every?: number;
+}
+
 export function detectFaces<T extends FrameJob>(
   detector: FrameDetector,
+  options: DetectOptions = {},
 ): OperatorFunction<T, T & DetectedFrame> {
-  return concatMap(async (job) => ({ ...job, detections: await detector.detect(job.frame) }));
+  const every = options.every ?? 1;
+  if (!Number.isInteger(every) || every < 1)
+    throw new RangeError(`detect every: expected a whole number ≥ 1, got ${every}`);
+  if (every === 1)
+    return concatMap(async (job) => ({ ...job, detections: await detector.detect(job.frame) }));
+  return (source) =>
+    defer(() => {
+      // Per subscription: which frame of this source we are at and its last two detections.
+      let n = 0;
+      let prev: TimedDetections | undefined;
+      let last: TimedDetections | undefined;
+      return source.pipe(
+        concatMap(async (job) => {
+          const t = job.frame.pts * 1000;
+          if (n++ % every !== 0 && last)
+            return { ...job, detections: carryDetections(prev, last, t) };
+          const detections = await detector.detect(job.frame);
+          prev = last;
+          last = { t, detections };
+          return { ...job, detections };
+        }),
+      );
+    });
 }
 
 /** Stable face ids: one tracker per subscription (one source). */
