@@ -23,6 +23,7 @@ const opts = new Command('live-vs-base')
   .option('--rounds <n>', 'runs per side', '2')
   .option('--seconds <s>', 'measured seconds per bench/live row', '8')
   .option('--clients <list>', 'client counts', '1,10,100')
+  .option('--detect-every <k>', 'this side: detect every k-th frame (1: as the base does)')
   .option('--write <name>', 'also write bench/results/<name>.md')
   .parse()
   .opts<{
@@ -31,6 +32,7 @@ const opts = new Command('live-vs-base')
     rounds: string;
     seconds: string;
     clients: string;
+    detectEvery?: string;
     write?: string;
   }>();
 
@@ -41,6 +43,7 @@ const sides: Record<'base' | 'here', Fps> = { base: new Map(), here: new Map() }
 function run(side: 'base' | 'here'): void {
   const args = ['tsx', 'bench/live.ts', '--seconds', opts.seconds, '--clients', opts.clients];
   if (side === 'here') args.push('--bundle', opts.bundle);
+  if (side === 'here' && opts.detectEvery) args.push('--detect-every', opts.detectEvery);
   const out = execFileSync('npx', args, {
     cwd: side === 'base' ? opts.base : here,
     encoding: 'utf8',

@@ -40,6 +40,7 @@ const opts = new Command('live')
     'runs per row and variant; the variants run in turn, in reverse order every other round (ABBA), and each row reports the median',
     '1',
   )
+  .option('--detect-every <k>', "detect every k-th frame (default: serve's default)")
   .option('--write <name>', 'also write bench/results/<name>.{md,json} (default: print only)')
   .parse()
   .opts<{
@@ -49,6 +50,7 @@ const opts = new Command('live')
     modes: string;
     preview: string;
     rounds: string;
+    detectEvery?: string;
     write?: string;
   }>();
 const rounds = Number(opts.rounds);
@@ -130,6 +132,7 @@ for (const key of opts.modes.split(',')) {
           loop: true,
           web: false,
           statsIntervalMs: 60_000,
+          ...(opts.detectEvery && { detectEvery: Number(opts.detectEvery) }),
         });
         const source = running.server['sources' as never] as unknown as { id: string }[];
         const id = source[0]!.id;
