@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { commandLine, printResults } from './bench-output.ts';
+import { commandLine, printResults, median } from './bench-output.ts';
 import { astronautClip, THREE_FACES_FILTER } from '../scripts/astronaut-clip.ts';
 
 const opts = new Command('annotate-peers')
@@ -43,11 +43,6 @@ const side = (script: string, clip: string): Run => {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   return JSON.parse(out.trim().split('\n').pop() as string) as Run;
-};
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
 const bundle = JSON.parse(readFileSync(here('../models/default/manifest.json'), 'utf8')) as {

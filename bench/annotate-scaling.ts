@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { commandLine, compiledCli, printResults } from './bench-output.ts';
+import { commandLine, compiledCli, printResults, median } from './bench-output.ts';
 import { astronautClip, THREE_FACES_FILTER } from '../scripts/astronaut-clip.ts';
 
 const opts = new Command('annotate-scaling')
@@ -62,11 +62,6 @@ function run(prefix: string[], cli: string, args: string[]): Run {
     rmSync(out, { recursive: true, force: true });
   }
 }
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 interface Pair {
   name: string;

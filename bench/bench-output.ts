@@ -17,6 +17,13 @@ export function commandLine(name: string): string {
   return `npx tsx bench/${name}.ts${args.length ? ` ${args.join(' ')}` : ''}`;
 }
 
+/** The median; of an even count, the mean of the middle two. */
+export function median(v: readonly number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
 /** Prints a result table; with `--write <name>`, also saves it as bench/results/<name>.md. */
 export function printResults(md: string, write: string | undefined): void {
   console.log(md);

@@ -17,7 +17,7 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { from, lastValueFrom, toArray } from 'rxjs';
-import { commandLine, printResults } from './bench-output.ts';
+import { commandLine, median, printResults } from './bench-output.ts';
 import { astronautClip, THREE_FACES_FILTER } from '../scripts/astronaut-clip.ts';
 import { FaceDetector, type FaceDetection } from '../src/faces/detector.ts';
 import { iou } from '../src/faces/tracker.ts';
@@ -102,9 +102,8 @@ for (const clip of clips) {
     });
     const total = full.reduce((n, d) => n + d.length, 0);
     const runs = fps[k] as number[];
-    const median = [...runs].sort((a, b) => a - b)[runs.length >> 1] as number;
     rows.push(
-      `| ${basename(clip)} | ${k} | ${truth ? ((100 * hit) / truth).toFixed(1) + '%' : '–'} (${hit}/${truth}) | ${extra} | ${output} vs ${total} | ${median.toFixed(1)} (${runs.map((x) => x.toFixed(1)).join(', ')}) |`,
+      `| ${basename(clip)} | ${k} | ${truth ? ((100 * hit) / truth).toFixed(1) + '%' : '–'} (${hit}/${truth}) | ${extra} | ${output} vs ${total} | ${median(runs).toFixed(1)} (${runs.map((x) => x.toFixed(1)).join(', ')}) |`,
     );
   }
 }

@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { median } from './bench-output.ts';
 
 const opts = new Command('live-vs-base')
   .description('bench/live here vs an earlier worktree, interleaved')
@@ -66,11 +67,6 @@ for (let r = 0; r < Number(opts.rounds); r++) {
   const order: ('base' | 'here')[] = r % 2 ? ['here', 'base'] : ['base', 'here'];
   for (const side of order) run(side);
 }
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 const rows = [...sides.base.keys()].map((key) => {
   const b = median(sides.base.get(key) ?? [NaN]);
   const h = median(sides.here.get(key) ?? [NaN]);

@@ -297,6 +297,7 @@ describe('hostile clients', () => {
             { CCTFER_TOKEN: TOKEN },
             /nonexistent\.mp4: no such file/,
           ],
+          [['--detect-every', '0'], { CCTFER_TOKEN: TOKEN }, /--detect-every must be 1 or more/],
         ];
         for (const [args, env, message] of cases) {
           const r = await runCli(['serve', ...args], env);
