@@ -9,12 +9,11 @@
  *   npx tsx bench/annotate-peers.ts [--rounds 2] [--write annotate-peers]
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { commandLine, printResults, median } from './bench-output.ts';
-import { astronautClip, THREE_FACES_FILTER } from '../scripts/astronaut-clip.ts';
+import { commandLine, printResults, median, threeFacesClip } from './bench-output.ts';
 
 const opts = new Command('annotate-peers')
   .description('cctfer annotate vs face-api (tfjs-wasm, one thread) on the same clips')
@@ -25,10 +24,7 @@ const opts = new Command('annotate-peers')
   .opts<{ rounds: string; warmup: string; write?: string }>();
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-mkdirSync(here('./.cache'), { recursive: true });
-const threeFaces = here('./.cache/three-faces.mp4');
-if (!existsSync(threeFaces))
-  astronautClip(threeFaces, THREE_FACES_FILTER, { seconds: 10.8, fps: 25 });
+const threeFaces = threeFacesClip();
 const clips = [here('../fixtures/crossing.mp4'), threeFaces];
 
 interface Run {

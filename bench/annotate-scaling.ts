@@ -9,13 +9,12 @@
  *   npm run build && npx tsx bench/annotate-scaling.ts [--rounds 2] [--write annotate-scaling]
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { commandLine, compiledCli, printResults, median } from './bench-output.ts';
-import { astronautClip, THREE_FACES_FILTER } from '../scripts/astronaut-clip.ts';
+import { commandLine, compiledCli, printResults, median, threeFacesClip } from './bench-output.ts';
 
 const opts = new Command('annotate-scaling')
   .description('annotate on one core vs both, --jobs 1 vs 2, compiled vs tsx start-up')
@@ -27,9 +26,7 @@ const opts = new Command('annotate-scaling')
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const compiled = compiledCli();
 mkdirSync(here('./.cache'), { recursive: true });
-const threeFaces = here('./.cache/three-faces.mp4');
-if (!existsSync(threeFaces))
-  astronautClip(threeFaces, THREE_FACES_FILTER, { seconds: 10.8, fps: 25 });
+const threeFaces = threeFacesClip();
 // Four videos: the fixtures and a copy of the crossing clip (another path, so its own output).
 const crossingCopy = here('./.cache/crossing-copy.mp4');
 copyFileSync(here('../fixtures/crossing.mp4'), crossingCopy);

@@ -1,6 +1,7 @@
 /** What the benches share: the compiled CLI they time, their command line, and where results go. */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { astronautClip, THREE_FACES_FILTER } from '../scripts/astronaut-clip.ts';
 
 const benchDir = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -15,6 +16,19 @@ export function compiledCli(): string {
 export function commandLine(name: string): string {
   const args = process.argv.slice(2);
   return `npx tsx bench/${name}.ts${args.length ? ` ${args.join(' ')}` : ''}`;
+}
+
+/**
+ * The generated three-faces clip (the astronaut three times, drifting; 270 frames at 25 fps) the
+ * speed benches share, made once into bench/.cache/.
+ */
+export function threeFacesClip(): string {
+  const path = benchDir('./.cache/three-faces.mp4');
+  if (!existsSync(path)) {
+    mkdirSync(benchDir('./.cache'), { recursive: true });
+    astronautClip(path, THREE_FACES_FILTER, { seconds: 10.8, fps: 25 });
+  }
+  return path;
 }
 
 /** The median; of an even count, the mean of the middle two. */

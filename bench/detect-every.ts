@@ -12,13 +12,11 @@
  *   npx tsx bench/detect-every.ts [--every 1,2,3] [--rounds 2] [--write detect-every]
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { from, lastValueFrom, toArray } from 'rxjs';
-import { commandLine, median, printResults } from './bench-output.ts';
-import { astronautClip, THREE_FACES_FILTER } from '../scripts/astronaut-clip.ts';
+import { commandLine, median, printResults, threeFacesClip } from './bench-output.ts';
 import { FaceDetector, type FaceDetection } from '../src/faces/detector.ts';
 import { iou } from '../src/faces/tracker.ts';
 import { detectFaces } from '../src/stream/operators.ts';
@@ -34,10 +32,7 @@ const opts = new Command('detect-every')
 const ks = opts.every.split(',').map(Number);
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-mkdirSync(here('./.cache'), { recursive: true });
-const threeFaces = here('./.cache/three-faces.mp4');
-if (!existsSync(threeFaces))
-  astronautClip(threeFaces, THREE_FACES_FILTER, { seconds: 10.8, fps: 25 });
+const threeFaces = threeFacesClip();
 const clips = [here('../fixtures/crossing.mp4'), here('../fixtures/zoom.mp4'), threeFaces];
 
 /** Faces of `truth` matched by a box of `got` with IoU ≥ 0.5 (greedy, each box once). */
