@@ -47,6 +47,8 @@ export async function evaluateBundle(o: EvalOptions): Promise<EvalReport> {
     bundle: o.bundle,
     engine: o.engine ?? 'onnx',
     smoothing: parseSmoothing('none'),
+    // Scored frame by frame against the annotations: every frame detected.
+    detectEvery: 1,
   });
   const truth: number[] = [];
   const preds = choices.map(() => [] as number[]);

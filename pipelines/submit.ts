@@ -80,7 +80,12 @@ export async function submit(o: SubmitOptions): Promise<EntryResult[]> {
         continue;
       }
       try {
-        analyser ??= await VideoAnalyser.create({ ...o, crops: Boolean(o.framesRoot) });
+        // Every frame detected unless asked otherwise: a submission is scored frame by frame.
+        analyser ??= await VideoAnalyser.create({
+          ...o,
+          detectEvery: o.detectEvery ?? 1,
+          crops: Boolean(o.framesRoot),
+        });
         let video: VideoAnalysis;
         let frameCount: number;
         if (o.framesRoot) {
