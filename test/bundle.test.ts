@@ -119,6 +119,12 @@ describe('model bundles', () => {
       /crop data holds 10 values; 1 crops of 16×16×3 need 768/,
     );
     assert.deepEqual(await apart.classifyCrops({ data: new Float32Array(0), count: 0 }), []);
+    // Closed with requests in flight: those are answered, later ones refused; the process lives.
+    const inFlight = batches.map((b) => apart.classifyCrops(b));
+    const closed = apart.close();
+    assert.deepEqual(await Promise.all(inFlight), answers);
+    await closed;
+    await assert.rejects(apart.classifyCrops(batches[0]!), /the model is closed/);
     await apart.close();
     await here.close();
     const broken = join(dir, 'broken-for-worker');

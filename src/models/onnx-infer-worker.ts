@@ -39,6 +39,29 @@ const ready = (async () => {
   return { inputs: manifest.onnx.inputs, model };
 })();
 
+// Runs not yet answered. 'close' waits for them: releasing the session under a running inference
+// ends the process (onnxruntime-node throws a C++ exception nothing can catch).
+const inFlight = new Set<Promise<void>>();
+let closing = false;
+
+async function answer(req: InferRequest): Promise<void> {
+  try {
+    const { inputs, model } = await ready;
+    const out = await model.run(feedsOf(inputs, req.crops));
+    const reply = {
+      id: req.id,
+      mean: out.mean_probs!.data,
+      members: out.member_probs!.data,
+      consensus: out.consensus!.data,
+    };
+    // Outputs may share one native buffer: each buffer is transferred once.
+    const buffers = new Set([reply.mean.buffer, reply.members.buffer, reply.consensus.buffer]);
+    port!.postMessage(reply satisfies InferReply, [...buffers] as ArrayBuffer[]);
+  } catch (err) {
+    port!.postMessage({ id: req.id, error: (err as Error).message } satisfies InferReply);
+  }
+}
+
 port.on('message', (req: InferRequest | 'ready' | 'close') => {
   void (async () => {
     if (req === 'ready') {
@@ -51,24 +74,19 @@ port.on('message', (req: InferRequest | 'ready' | 'close') => {
       return;
     }
     if (req === 'close') {
+      closing = true;
+      await Promise.allSettled([...inFlight]);
       await (await ready).model.dispose().catch(() => undefined);
       port.postMessage('closed');
       return;
     }
-    try {
-      const { inputs, model } = await ready;
-      const out = await model.run(feedsOf(inputs, req.crops));
-      const reply = {
-        id: req.id,
-        mean: out.mean_probs!.data,
-        members: out.member_probs!.data,
-        consensus: out.consensus!.data,
-      };
-      // Outputs may share one native buffer: each buffer is transferred once.
-      const buffers = new Set([reply.mean.buffer, reply.members.buffer, reply.consensus.buffer]);
-      port.postMessage(reply satisfies InferReply, [...buffers] as ArrayBuffer[]);
-    } catch (err) {
-      port.postMessage({ id: req.id, error: (err as Error).message } satisfies InferReply);
+    if (closing) {
+      port.postMessage({ id: req.id, error: 'the model is closed' } satisfies InferReply);
+      return;
     }
+    const run = answer(req);
+    inFlight.add(run);
+    await run;
+    inFlight.delete(run);
   })();
 });

@@ -24,6 +24,7 @@ export class OnnxWorkerEnsemble extends BundleEnsemble {
     { resolve: (o: Outputs) => void; reject: (e: Error) => void }
   >();
   private failure: Error | undefined;
+  private closing: Promise<void> | undefined;
 
   private constructor(
     manifest: BundleManifest,
@@ -100,21 +101,32 @@ export class OnnxWorkerEnsemble extends BundleEnsemble {
     return toPredictions(this.classes, this.manifest.members.length, count, out);
   }
 
-  async close(): Promise<void> {
-    this.worker.removeAllListeners('exit');
-    if (!this.failure) {
-      // Let the session release its native memory before the thread goes (or the thread ends).
-      await new Promise<void>((resolve) => {
-        const done = (m: unknown) => {
-          if (m !== 'closed') return;
-          this.worker.off('message', done);
-          resolve();
-        };
-        this.worker.on('message', done);
-        this.worker.once('exit', () => resolve());
-        this.worker.postMessage('close');
-      });
-    }
-    await this.worker.terminate();
+  /**
+   * Requests already sent are answered first (the worker finishes its runs before it releases the
+   * session); later ones are refused with "the model is closed".
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const alive = !this.failure;
+      this.failure ??= new Error('the model is closed');
+      this.worker.removeAllListeners('exit');
+      if (alive) {
+        // Let the session release its native memory before the thread goes (or the thread ends).
+        await new Promise<void>((resolve) => {
+          const done = (m: unknown) => {
+            if (m !== 'closed') return;
+            this.worker.off('message', done);
+            resolve();
+          };
+          this.worker.on('message', done);
+          this.worker.once('exit', () => resolve());
+          this.worker.postMessage('close');
+        });
+      }
+      await this.worker.terminate();
+      for (const p of this.pending.values()) p.reject(this.failure);
+      this.pending.clear();
+    })();
+    return this.closing;
   }
 }
