@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 // Installed from npm, the package runs its compiled JavaScript (dist/). In a checkout of the
-// repository (the sources are there and tsx is installed), it runs the TypeScript sources instead,
-// so that an edit takes effect without a build.
+// repository (the sources are there and tsx is installed), it runs dist/ when that is a fresh build
+// of the sources (src/util/fresh-build.ts: ~1 s less CPU per command) and the TypeScript sources
+// otherwise, so that an edit takes effect without a build.
 import { existsSync } from 'node:fs';
 import { URL } from 'node:url';
 
 const sources = new URL('../src/cli/main.ts', import.meta.url);
+const freshBuild = new URL('../dist/src/util/fresh-build.js', import.meta.url);
 let tsx;
-if (existsSync(sources)) tsx = await import('tsx/esm/api').catch(() => undefined);
+if (existsSync(sources)) {
+  const fresh = existsSync(freshBuild) && (await import(freshBuild.href)).distIsFresh();
+  if (!fresh) tsx = await import('tsx/esm/api').catch(() => undefined);
+}
 if (tsx) {
   tsx.register();
   await import(sources.href);

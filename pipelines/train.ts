@@ -28,6 +28,7 @@ import { confusionChart, lineChart } from '../src/train/plots.ts';
 import { exportTrainerBundle, FER_LICENCE, type TrainProvenance } from '../src/train/export.ts';
 import { loadPretrained, readPretrained } from '../src/models/pretrained.ts';
 import { DetectorWorker } from '../src/stream/detector-worker.ts';
+import type { FrameDetector } from '../src/stream/operators.ts';
 import { wholeImageDetector } from '../src/video/image-frames.ts';
 import { writeFileAtomic } from '../src/util/atomic.ts';
 import { AFFWILD2_CLASSES } from '../src/data/classes.ts';
@@ -66,9 +67,13 @@ export async function ingestRun(
 ): Promise<{ train: string; val: string }> {
   const d = run.data;
   const size = d.size ?? run.trainer.inputSize ?? 112;
-  const worker = d.croppedAligned
-    ? undefined
-    : await DetectorWorker.create({ refine: d.crop === 'aligned' });
+  // Started on the first frame that needs it: a resumed run whose entries are all cached starts
+  // no detector (about 1 s of CPU).
+  let worker: Promise<DetectorWorker> | undefined;
+  const lazyDetector: FrameDetector = {
+    detect: async (frame) =>
+      (await (worker ??= DetectorWorker.create({ refine: d.crop === 'aligned' }))).detect(frame),
+  };
   try {
     for (const [set, dir] of [
       ['train', d.train],
@@ -79,7 +84,7 @@ export async function ingestRun(
         const r = await ingestEntry(a, {
           videosDir: d.videos,
           cacheDir: join(d.cache, set),
-          detector: worker ?? wholeImageDetector,
+          detector: d.croppedAligned ? wholeImageDetector : lazyDetector,
           crop: d.crop,
           size,
           everyNth: d.everyNth,
@@ -94,7 +99,7 @@ export async function ingestRun(
         throw new Error(`${dir}: no entry could be ingested`);
     }
   } finally {
-    await worker?.close();
+    await (await worker?.catch(() => undefined))?.close();
   }
   return { train: join(d.cache, 'train'), val: join(d.cache, 'val') };
 }

@@ -57,11 +57,11 @@ describe('cctfer CLI', () => {
         });
         const loaded = (await readFile(log, 'utf8')).split('\n').filter(Boolean);
         assert.ok(
-          loaded.some((u) => u.endsWith('/src/cli/main.ts')),
+          loaded.some((u) => /\/src\/cli\/main\.[jt]s$/.test(u)),
           'the log records imports',
         );
         const heavy = loaded.filter((u) =>
-          /onnxruntime|@tensorflow|@mediapipe|\/sharp\/|\/ws\/|fluent-ffmpeg|\/pipelines\/|\/engine\/tf\.ts/.test(
+          /onnxruntime|@tensorflow|@mediapipe|\/sharp\/|\/ws\/|fluent-ffmpeg|\/pipelines\/|\/engine\/tf\.[jt]s/.test(
             u,
           ),
         );

@@ -25,7 +25,6 @@ describe('bench/noisy-labels --quick (smoke)', () => {
     'trains all three methods on each dataset and writes the table, JSON and chart',
     { timeout: 180_000 },
     async () => {
-      const started = Date.now();
       await promisify(execFile)(
         process.execPath,
         [
@@ -37,6 +36,13 @@ describe('bench/noisy-labels --quick (smoke)', () => {
           datasets.join(','),
           '--jobs',
           '2',
+          // Half the quick run's images: the smoke test checks the plumbing, not the figures.
+          '--train-size',
+          '1000',
+          '--val-size',
+          '200',
+          '--test-size',
+          '1000',
           '--out',
           dir,
           '--cache',
@@ -46,7 +52,6 @@ describe('bench/noisy-labels --quick (smoke)', () => {
           env: { ...process.env, CCTFER_BACKEND: 'wasm' },
         },
       );
-      assert.ok(Date.now() - started < 180_000);
       const json = JSON.parse(await readFile(join(dir, 'noisy-labels-quick.json'), 'utf8')) as {
         results: {
           spec: { method: string; dataset: string };
@@ -59,7 +64,7 @@ describe('bench/noisy-labels --quick (smoke)', () => {
       for (const r of json.results) {
         assert.equal(r.epochs.length, 3);
         assert.equal(r.actualNoiseRate, 0.4);
-        // Trained, not chance (10%): even 3 epochs on 2000 noisy images learn something.
+        // Trained, not chance (10%): even 3 epochs on 1000 noisy images learn something.
         assert.ok(r.finalTestAcc > 0.5, `${r.spec.dataset} ${r.spec.method}: ${r.finalTestAcc}`);
       }
       const md = await readFile(join(dir, 'noisy-labels-quick.md'), 'utf8');

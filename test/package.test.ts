@@ -6,29 +6,17 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { buildIsFresh } from '../src/util/fresh-build.ts';
 
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-
-/** dist/ was built after the last change to anything it is built from. */
-function distIsFresh(): boolean {
-  const built = join(root, 'dist', 'src', 'index.js');
-  if (!existsSync(built)) return false;
-  const inputs = ['src', 'pipelines']
-    .flatMap((d) =>
-      readdirSync(join(root, d), { recursive: true }).map((f) => join(root, d, String(f))),
-    )
-    .concat(['package.json', 'tsconfig.json', 'tsconfig.build.json'].map((f) => join(root, f)));
-  const newest = Math.max(...inputs.map((f) => statSync(f).mtimeMs));
-  return statSync(built).mtimeMs > newest;
-}
 
 describe('the npm package', () => {
   it(
@@ -46,7 +34,7 @@ describe('the npm package', () => {
             '--silent',
             '--pack-destination',
             dir,
-            ...(distIsFresh() ? ['--ignore-scripts'] : []),
+            ...(buildIsFresh(root) ? ['--ignore-scripts'] : []),
           ],
           { cwd: root, maxBuffer: 1 << 26 },
         );

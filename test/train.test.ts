@@ -147,7 +147,7 @@ describe('Aff-Wild2 training mode', () => {
           members: 3,
           batchSize: 16,
           maxEpochs: 3,
-          iterationsPerEpoch: 12,
+          iterationsPerEpoch: 6,
           seed: 3,
         },
         out,

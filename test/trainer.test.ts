@@ -26,20 +26,18 @@ function run(config: TrainerConfigInput, epochs: number, n = 128): number[] {
 describe('CctTrainer', () => {
   before(() => useTestBackend());
 
-  it('3 tiny CNNs reach ≥ 95% training accuracy on a separable set within 30 s', () => {
+  it('3 tiny CNNs reach ≥ 95% training accuracy on a separable set within 8 epochs', () => {
     const data = quadrantData(256);
-    const started = Date.now();
     const t = CctTrainer.create({ ...base, members: 3, augment: null });
     let acc = 0;
-    for (let e = 0; e < 8 && Date.now() - started < 30_000; e++) {
+    let epochs = 0;
+    while (epochs < 8 && acc < 0.95) {
       t.trainEpoch(data);
+      epochs++;
       acc = t.evaluate(data).ensemble.accuracy;
-      if (acc >= 0.95) break;
     }
-    const seconds = (Date.now() - started) / 1000;
     t.dispose();
-    assert.ok(acc >= 0.95, `ensemble training accuracy ${acc}`);
-    assert.ok(seconds < 30, `took ${seconds} s`);
+    assert.ok(acc >= 0.95, `ensemble training accuracy ${acc} after ${epochs} epochs`);
   });
 
   it('trains with augmentation on, λ follows the ramp and the lrs decay per epoch', () => {
