@@ -20,6 +20,10 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { startServe } from '../pipelines/serve.ts';
 import { resolveFfmpeg } from '../src/video/ffmpeg-binary.ts';
+import { useThroughputGc } from '../src/util/throughput-gc.ts';
+
+// The server's process as `cctfer serve` sets it up (see throughput-gc.ts).
+useThroughputGc();
 
 const opts = new Command('live')
   .description('realtime server: analysed fps, drops and latency for 1/10/100 clients')
