@@ -22,9 +22,6 @@ import { startServe } from '../pipelines/serve.ts';
 import { resolveFfmpeg } from '../src/video/ffmpeg-binary.ts';
 import { useThroughputGc } from '../src/util/throughput-gc.ts';
 
-// The server's process as `cctfer serve` sets it up (see throughput-gc.ts).
-useThroughputGc();
-
 const opts = new Command('live')
   .description('realtime server: analysed fps, drops and latency for 1/10/100 clients')
   .option('--seconds <s>', 'measured seconds per run', '8')
@@ -45,6 +42,11 @@ const opts = new Command('live')
     '1',
   )
   .option('--detect-every <k>', "detect every k-th frame (default: serve's default)")
+  .option(
+    '--v8-default-gc',
+    "keep V8's incremental marking on, as before `cctfer serve` turned it off (throughput-gc.ts)",
+    false,
+  )
   .option('--write <name>', 'also write bench/results/<name>.{md,json} (default: print only)')
   .parse()
   .opts<{
@@ -55,8 +57,11 @@ const opts = new Command('live')
     preview: string;
     rounds: string;
     detectEvery?: string;
+    v8DefaultGc: boolean;
     write?: string;
   }>();
+// The server's process as `cctfer serve` sets it up, unless told otherwise (see throughput-gc.ts).
+if (!opts.v8DefaultGc) useThroughputGc();
 const rounds = Number(opts.rounds);
 if (!(Number.isInteger(rounds) && rounds >= 1))
   throw new Error(`--rounds: expected a whole number ≥ 1, got '${opts.rounds}'`);
