@@ -10,7 +10,10 @@ const sources = new URL('../src/cli/main.ts', import.meta.url);
 const freshBuild = new URL('../dist/src/util/fresh-build.js', import.meta.url);
 let tsx;
 if (existsSync(sources)) {
-  const fresh = existsSync(freshBuild) && (await import(freshBuild.href)).distIsFresh();
+  // A half-written or broken dist/ must not stop the checkout from running its sources.
+  const fresh =
+    existsSync(freshBuild) &&
+    (await import(freshBuild.href).then((m) => m.distIsFresh()).catch(() => false));
   if (!fresh) tsx = await import('tsx/esm/api').catch(() => undefined);
 }
 if (tsx) {
