@@ -14,6 +14,9 @@ describe('fresh-build: run dist/ only when it is a build of the sources as they 
         await mkdir(join(root, rel, '..'), { recursive: true });
         await writeFile(join(root, rel), '');
         await utimes(join(root, rel), at(second), at(second));
+        // Folders set back to the start: editing a file in place leaves its folder's time alone.
+        for (let d = join(root, rel, '..'); d !== root; d = join(d, '..'))
+          await utimes(d, at(0), at(0));
       };
       for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json']) await file(f, 0);
       await file('src/cli/main.ts', 1);
@@ -32,6 +35,9 @@ describe('fresh-build: run dist/ only when it is a build of the sources as they 
       assert.equal(buildIsFresh(root), true, 'tests are not part of the build');
       await file('tsconfig.build.json', 21);
       assert.equal(buildIsFresh(root), false, 'the build config changed');
+      await file('dist/src/cli/main.js', 40);
+      await rm(join(root, 'src', 'deep', 'er', 'x.ts'));
+      assert.equal(buildIsFresh(root), false, 'a source deleted after the build');
     } finally {
       await rm(root, { recursive: true, force: true });
     }

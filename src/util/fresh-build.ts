@@ -18,8 +18,9 @@ import { PACKAGE_ROOT as root } from '../package-paths.ts';
 const BUILT = ['src', 'pipelines'];
 const CONFIG = ['package.json', 'tsconfig.json', 'tsconfig.build.json'];
 
+/** The newest change under `dir`; a folder's own time counts, so a deleted source does too. */
 function newestMtime(dir: string): number {
-  let newest = 0;
+  let newest = statSync(dir).mtimeMs;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
