@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Installed from npm, the package runs its compiled JavaScript (dist/). In a checkout of the
 // repository (the sources are there and tsx is installed), it runs dist/ when that is a fresh build
-// of the sources (src/util/fresh-build.ts: ~1 s less CPU per command) and the TypeScript sources
+// of the sources (src/util/fresh-build.ts: less CPU at every start) and the TypeScript sources
 // otherwise, so that an edit takes effect without a build.
 import { existsSync } from 'node:fs';
 import { URL } from 'node:url';

@@ -1,9 +1,8 @@
 /**
  * In a checkout, is `dist/` a build of the sources as they are now? Then the CLI and our worker
  * threads run the compiled `.js` instead of compiling TypeScript on the fly with tsx, which costs
- * CPU at every start (`annotate fixtures/zoom.mp4` used 4.8 s of CPU through tsx, 3.6 s from dist,
- * on this 2-core machine). A source edited after the build makes the build stale and everything
- * runs from the sources again, so an edit always takes effect.
+ * CPU at every start of a process or worker thread. A source edited (or deleted) after the build
+ * makes the build stale and everything runs from the sources again, so an edit always takes effect.
  *
  * Fresh means: `dist/src/cli/main.js` exists and no file under the built folders (the `include` of
  * tsconfig.build.json), nor package.json or a tsconfig, changed after it was written. Checked once

@@ -1,8 +1,8 @@
 /**
  * Starts a worker thread on one of our modules, named by its source path (`./x.ts`). Compiled
  * (dist/), the module is the `.js` beside this one and runs as is. From the sources (tests, dev),
- * the compiled twin runs when dist/ is a fresh build of them (fresh-build.ts: tsx costs ~0.5 s of
- * CPU per worker); otherwise — a worker does not inherit the main thread's loader hooks — a tiny
+ * the compiled twin runs when dist/ is a fresh build of them (fresh-build.ts: tsx costs CPU at every
+ * worker start); otherwise — a worker does not inherit the main thread's loader hooks — a tiny
  * eval'd bootstrap registers tsx in the worker before importing the module.
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
