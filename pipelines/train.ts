@@ -170,12 +170,14 @@ export async function trainRun(
     hooks.log?.(`resuming from ${ckpt} at epoch ${trainer.epoch + 1}`);
   } catch (err) {
     if (!/ENOENT|no such file|missing/i.test((err as Error).message)) throw err;
-    trainer = CctTrainer.create({
-      ...run.trainer,
-      inputSize: size,
-      inChannels: train.data.imageShape[2],
-    });
-    if (run.pretrained) {
+    trainer = run.continueFrom
+      ? await continued(run.continueFrom, size, train.data.imageShape[2], hooks)
+      : CctTrainer.create({
+          ...run.trainer,
+          inputSize: size,
+          inChannels: train.data.imageShape[2],
+        });
+    if (run.pretrained && !run.continueFrom) {
       const tensors = await readPretrained(run.pretrained);
       for (const member of trainer.members) {
         const r = loadPretrained(member, tensors, run.pretrained, { skipHead: true });
@@ -216,7 +218,8 @@ export async function trainRun(
       JSON.parse(await readFile(bestFile, 'utf8').catch(() => '{"score":null}')).score ?? -Infinity;
     if (hooks.exportOnly && lines.length === 0)
       throw new Error(`${run.out}: no trained epoch to export yet`);
-    while (!hooks.exportOnly && trainer.epoch < trainer.config.maxEpochs) {
+    const lastEpoch = Math.min(trainer.config.maxEpochs, run.stopAfterEpoch ?? Infinity);
+    while (!hooks.exportOnly && trainer.epoch < lastEpoch) {
       const epoch = trainer.epoch;
       const t0 = performance.now();
       const onStep = (s: StepLog, done: number, total: number) =>
@@ -264,6 +267,8 @@ export async function trainRun(
       await writePlots(run.out, lines);
       hooks.onEpoch?.(line);
     }
+    if (lines.length === 0)
+      throw new Error(`${run.out}: no epoch left to train (stopAfterEpoch ${run.stopAfterEpoch})`);
     const bestLine = lines.reduce((a, b) =>
       b.val.ensemble.abaw2021 > a.val.ensemble.abaw2021 ? b : a,
     );
@@ -295,6 +300,30 @@ export async function trainRun(
     await workers?.close();
     trainer.dispose();
   }
+}
+
+/** A fine-tuning stage's start: the other run's checkpoint, checked against this run's data. */
+async function continued(
+  dir: string,
+  size: number,
+  channels: number,
+  hooks: TrainHooks,
+): Promise<CctTrainer> {
+  let trainer: CctTrainer;
+  try {
+    trainer = await loadCheckpoint(dir);
+  } catch (err) {
+    throw new Error(`continueFrom ${dir}: ${(err as Error).message}`);
+  }
+  const { inputSize, inChannels } = trainer.config;
+  if (inputSize !== size || inChannels !== channels) {
+    trainer.dispose();
+    throw new Error(
+      `continueFrom ${dir}: its nets take ${inputSize}×${inputSize}×${inChannels} input, this run's data is ${size}×${size}×${channels}`,
+    );
+  }
+  hooks.log?.(`continuing ${dir} at epoch ${trainer.epoch + 1} of ${trainer.config.maxEpochs}`);
+  return trainer;
 }
 
 async function writePlots(out: string, lines: EpochLine[]): Promise<void> {

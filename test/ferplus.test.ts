@@ -147,6 +147,16 @@ describe('FER readers', () => {
     assert.equal(soft.targets!.length, 4 * 7);
     assert.ok(Math.abs((soft.targets![7 + cls('Fear')] as number) - 3 / 8) < 1e-6);
     assert.equal(ferLabels(d, 'ferplus-majority', 'PublicTest').indices.length, 0);
+    // Votes averaged with the original label; the votes alone where that label is missing.
+    const mixed = ferLabels(d, 'ferplus-votes+fer2013', 'Training');
+    assert.deepEqual([...mixed.indices], [0, 1, 2, 3]);
+    const t = (row: number, c: Parameters<typeof cls>[0]) => mixed.targets![row * 7 + cls(c)]!;
+    assert.ok(Math.abs(t(0, 'Anger') - (0.5 * 0.6 + 0.5)) < 1e-6);
+    assert.ok(Math.abs(t(0, 'Neutral') - 0.5 * 0.4) < 1e-6);
+    assert.ok(Math.abs(t(2, 'Happiness') - 1) < 1e-6);
+    assert.ok(Math.abs(t(3, 'Sadness') - 0.75) < 1e-6);
+    assert.equal(mixed.labels[3], cls('Sadness'), 'the original label breaks the 4–4 tie');
+    assert.equal(mixed.labels[1], cls('Fear'), '5/8 sadness, 3/8 fear by FER+, fear originally');
   });
 
   it('reads the two CSVs joined row by row, skipping rows FER+ left without an image', async () => {
@@ -243,8 +253,19 @@ describe('cctfer train on a FER folder', () => {
       join(dir, 'run.json'),
       JSON.stringify({
         data: { fer: ['fer'], labels: 'ferplus-majority', holdout: 0.3, crop: 'fer' },
-        trainer: { arch: 'tiny-cnn', members: 2, maxEpochs: 1, batchSize: 8, augment: null },
+        trainer: { arch: 'tiny-cnn', members: 2, maxEpochs: 2, batchSize: 8, augment: null },
+        stopAfterEpoch: 1,
         out: 'run',
+      }),
+    );
+    // A second stage: on from the first run's checkpoint, on other labels.
+    await writeFile(
+      join(dir, 'stage2.json'),
+      JSON.stringify({
+        data: { fer: ['fer'], labels: 'ferplus-votes+fer2013', holdout: 0.3, crop: 'fer' },
+        trainer: { arch: 'tiny-cnn', members: 2, maxEpochs: 2, batchSize: 8 },
+        continueFrom: 'run/checkpoint',
+        out: 'stage2',
       }),
     );
   });
@@ -308,6 +329,53 @@ describe('cctfer train on a FER folder', () => {
       assert.match(stdout, /training labels: ferplus-majority/);
       assert.match(stdout, /trained by: cctfer train --config/);
       assert.match(stdout, /'fer' 16×16×3/);
+    },
+  );
+
+  it(
+    'stops after stopAfterEpoch; a continueFrom stage goes on from that checkpoint on its own labels',
+    { timeout: 180_000 },
+    async () => {
+      const epochs = async (run: string) =>
+        (await readFile(join(dir, run, 'train-log.jsonl'), 'utf8'))
+          .trim()
+          .split('\n')
+          .map((l) => (JSON.parse(l) as { epoch: number }).epoch);
+      assert.deepEqual(await epochs('run'), [0], 'the first stage trained 1 epoch of 2');
+      const args = ['--backend', 'wasm', '--member-workers', 'off'];
+      const { stderr } = await exec(
+        process.execPath,
+        [bin, 'train', '--config', join(dir, 'stage2.json'), ...args],
+        { timeout: 180_000 },
+      );
+      assert.match(stderr, /continuing .*run[/\\]checkpoint at epoch 2 of 2/);
+      assert.match(stderr, /ferplus-votes\+fer2013 labels/);
+      assert.deepEqual(await epochs('stage2'), [1], 'only the second epoch is trained');
+      const m = JSON.parse(
+        await readFile(join(dir, 'stage2', 'bundle', 'manifest.json'), 'utf8'),
+      ) as { provenance: { labels: string } };
+      assert.match(m.provenance.labels, /^ferplus-votes\+fer2013;/);
+      // Run again: its own checkpoint wins, and nothing is left to train.
+      const again = await exec(
+        process.execPath,
+        [bin, 'train', '--config', join(dir, 'stage2.json'), ...args],
+        { timeout: 180_000 },
+      );
+      assert.match(again.stderr, /resuming from .*stage2[/\\]checkpoint at epoch 3/);
+      // A checkpoint that does not exist is named.
+      await writeFile(
+        join(dir, 'stage3.json'),
+        JSON.stringify({
+          data: { fer: ['fer'], holdout: 0.3 },
+          trainer: { arch: 'tiny-cnn', members: 2 },
+          continueFrom: 'nowhere',
+          out: 'stage3',
+        }),
+      );
+      await assert.rejects(
+        exec(process.execPath, [bin, 'train', '--config', join(dir, 'stage3.json'), ...args]),
+        (err: { stderr: string }) => /continueFrom .*nowhere/.test(err.stderr),
+      );
     },
   );
 });

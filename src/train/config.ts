@@ -43,6 +43,16 @@ export const trainRunSchema = z
      */
     pretrained: z.string().optional(),
     /**
+     * Start from another run's checkpoint folder: its weights, optimiser state, trainer settings
+     * and epoch count; this run goes on with its own data and labels (a fine-tuning stage).
+     */
+    continueFrom: z.string().optional(),
+    /**
+     * Stop once this many epochs are trained (and export the best so far). The schedule — λ ramp,
+     * learning-rate decay — still spans trainer.maxEpochs, so a later stage can go on from here.
+     */
+    stopAfterEpoch: z.number().int().positive().optional(),
+    /**
      * One member per worker thread (its own wasm heap and core, the exact joint gradient):
      * 'auto' = on for the wasm backend with ≥ 2 members. Needed for 3 × ResNet-18 at 224².
      */
@@ -78,6 +88,7 @@ export async function readTrainConfig(file: string): Promise<TrainRun> {
     ...parsed.data,
     out: at(parsed.data.out),
     ...(parsed.data.pretrained && { pretrained: at(parsed.data.pretrained) }),
+    ...(parsed.data.continueFrom && { continueFrom: at(parsed.data.continueFrom) }),
   };
   if ('fer' in d) return { ...common, data: { ...d, fer: d.fer.map(at) } };
   return {

@@ -22,7 +22,10 @@ export const ferDataSchema = z
   .object({
     /** A FER folder (images-idx3-ubyte.gz + labels.csv), or [fer2013.csv, fer2013new.csv]. */
     fer: z.array(z.string()).min(1).max(2),
-    /** Training labels: the original FER2013 ones, the FER+ majority, or the FER+ vote distribution. */
+    /**
+     * Training labels: the original FER2013 ones, the FER+ majority, the FER+ vote distribution, or
+     * that distribution averaged with the original label (one-hot).
+     */
     labels: z.enum(FER_LABEL_MODES as [FerLabelMode, ...FerLabelMode[]]).default('ferplus-votes'),
     /** Fraction of Training held out for model selection (scored against the FER+ majority). */
     holdout: z.number().gt(0).lt(1).default(0.1),

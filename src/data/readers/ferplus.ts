@@ -53,12 +53,28 @@ export interface FerData {
   source: string;
 }
 
-export type FerLabelMode = 'fer2013' | 'ferplus-majority' | 'ferplus-votes';
+export type FerLabelMode =
+  'fer2013' | 'ferplus-majority' | 'ferplus-votes' | 'ferplus-votes+fer2013';
 export const FER_LABEL_MODES: readonly FerLabelMode[] = [
   'fer2013',
   'ferplus-majority',
   'ferplus-votes',
+  'ferplus-votes+fer2013',
 ];
+
+/** Label modes that train on a soft target (a distribution over the 7 classes) per image. */
+export const isSoftLabelMode = (mode: FerLabelMode): boolean => mode.startsWith('ferplus-votes');
+
+/**
+ * The 'ferplus-votes+fer2013' target: half the FER+ vote distribution, half the original FER2013
+ * label (one-hot); the vote distribution alone where the original label is missing.
+ */
+export function votesWithOriginal(votes: Float32Array, original: number | null): Float32Array {
+  if (original === null) return votes;
+  const out = votes.map((v) => v / 2);
+  out[original] = (out[original] as number) + 0.5;
+  return out;
+}
 
 function parseUsage(value: string | undefined, where: string): FerSplit {
   if (!FER_SPLITS.includes(value as FerSplit))
@@ -220,9 +236,9 @@ export function ferplusVotes(votes: readonly number[], classes = 7): Float32Arra
 export interface FerLabels {
   /** Indices into FerData.rows of the rows kept. */
   indices: Int32Array;
-  /** Hard label of each kept row (for ferplus-votes: the distribution's arg-max). */
+  /** Hard label of each kept row (for the soft modes: the distribution's arg-max). */
   labels: Int32Array;
-  /** ferplus-votes only: [kept × 7] target distributions. */
+  /** Soft modes only: [kept × 7] target distributions. */
   targets?: Float32Array;
   /** Rows of the split left out by the mode (no label / no majority / no vote among the 7). */
   dropped: number;
@@ -236,11 +252,12 @@ export function ferLabels(data: FerData, mode: FerLabelMode, split?: FerSplit): 
   let dropped = 0;
   data.rows.forEach((r, i) => {
     if (split && r.usage !== split) return;
-    if (mode === 'ferplus-votes') {
-      const t = ferplusVotes(r.votes);
-      if (!t) return void dropped++;
+    if (isSoftLabelMode(mode)) {
+      const v = ferplusVotes(r.votes);
+      if (!v) return void dropped++;
+      const t = mode === 'ferplus-votes' ? v : votesWithOriginal(v, r.fer2013);
       let arg = 0;
-      t.forEach((v, c) => v > (t[arg] as number) && (arg = c));
+      t.forEach((p, c) => p > (t[arg] as number) && (arg = c));
       indices.push(i);
       labels.push(arg);
       targets.push(...t);
@@ -254,7 +271,7 @@ export function ferLabels(data: FerData, mode: FerLabelMode, split?: FerSplit): 
   return {
     indices: Int32Array.from(indices),
     labels: Int32Array.from(labels),
-    ...(mode === 'ferplus-votes' && { targets: Float32Array.from(targets) }),
+    ...(isSoftLabelMode(mode) && { targets: Float32Array.from(targets) }),
     dropped,
   };
 }
