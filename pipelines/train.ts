@@ -27,6 +27,7 @@ import { concatData, imageSamplesData, readImageSet } from '../src/train/image-s
 import { confusionChart, lineChart } from '../src/train/plots.ts';
 import { exportTrainerBundle, FER_LICENCE, type TrainProvenance } from '../src/train/export.ts';
 import { loadPretrained, readPretrained } from '../src/models/pretrained.ts';
+import { classPrior, logitShift, shiftHeadBias } from '../src/train/logit-adjust.ts';
 import { DetectorWorker } from '../src/stream/detector-worker.ts';
 import type { FrameDetector } from '../src/stream/operators.ts';
 import { wholeImageDetector } from '../src/video/image-frames.ts';
@@ -290,7 +291,9 @@ export async function trainRun(
         name: run.bundleName ?? basename(run.out),
         crop: run.data.crop,
         source: `cctfer train, ${run.out}, best epoch ${bestLine.epoch + 1} of ${lines.length}`,
-        provenance: recorded,
+        provenance: run.logitAdjust
+          ? adjustForExport(bestTrainer, run.logitAdjust, train.data, val.data, recorded, hooks)
+          : recorded,
       });
       return { bundle, best };
     } finally {
@@ -300,6 +303,39 @@ export async function trainRun(
     await workers?.close();
     trainer.dispose();
   }
+}
+
+/**
+ * Bakes the logit adjustment into the best epoch's members (a copy loaded for export: the
+ * checkpoint stays as trained) and re-scores them on the validation set for the manifest.
+ */
+function adjustForExport(
+  trainer: CctTrainer,
+  tau: number,
+  train: TrainingData,
+  val: TrainingData,
+  recorded: TrainProvenance,
+  hooks: TrainHooks,
+): TrainProvenance {
+  const prior = classPrior(train, trainer.config.numClasses);
+  const shift = logitShift(prior, tau);
+  for (const member of trainer.members) shiftHeadBias(member, shift);
+  const report = trainer.evaluate(val);
+  const pct = (x: number) => (100 * x).toFixed(1);
+  hooks.log?.(
+    `logit adjustment τ = ${tau}: validation accuracy ${pct(recorded.metrics?.valAccuracy ?? NaN)}% → ${pct(report.ensemble.accuracy)}%, macro-F1 ${pct(recorded.metrics?.valMacroF1 ?? NaN)}% → ${pct(report.ensemble.macroF1)}%`,
+  );
+  return {
+    ...recorded,
+    labels: `${recorded.labels}; logit adjustment τ = ${tau} against the training labels' class prior (${prior.map((p) => p.toFixed(3)).join(', ')})`,
+    metrics: {
+      ...recorded.metrics,
+      valAbaw2021: report.ensemble.abaw2021,
+      valMacroF1: report.ensemble.macroF1,
+      valAccuracy: report.ensemble.accuracy,
+      logitAdjustTau: tau,
+    },
+  };
 }
 
 /** A fine-tuning stage's start: the other run's checkpoint, checked against this run's data. */
@@ -322,7 +358,9 @@ async function continued(
       `continueFrom ${dir}: its nets take ${inputSize}×${inputSize}×${inChannels} input, this run's data is ${size}×${size}×${channels}`,
     );
   }
-  hooks.log?.(`continuing ${dir} at epoch ${trainer.epoch + 1} of ${trainer.config.maxEpochs}`);
+  hooks.log?.(
+    `continuing ${dir} at epoch ${trainer.epoch + 1} of ${trainer.config.maxEpochs} (its trainer settings; this config's are not used)`,
+  );
   return trainer;
 }
 

@@ -265,6 +265,7 @@ describe('cctfer train on a FER folder', () => {
         data: { fer: ['fer'], labels: 'ferplus-votes+fer2013', holdout: 0.3, crop: 'fer' },
         trainer: { arch: 'tiny-cnn', members: 2, maxEpochs: 2, batchSize: 8 },
         continueFrom: 'run/checkpoint',
+        logitAdjust: 1,
         out: 'stage2',
       }),
     );
@@ -333,7 +334,7 @@ describe('cctfer train on a FER folder', () => {
   );
 
   it(
-    'stops after stopAfterEpoch; a continueFrom stage goes on from that checkpoint on its own labels',
+    'stops after stopAfterEpoch; a continueFrom stage goes on from that checkpoint on its own labels and bakes in a logit adjustment',
     { timeout: 180_000 },
     async () => {
       const epochs = async (run: string) =>
@@ -353,8 +354,14 @@ describe('cctfer train on a FER folder', () => {
       assert.deepEqual(await epochs('stage2'), [1], 'only the second epoch is trained');
       const m = JSON.parse(
         await readFile(join(dir, 'stage2', 'bundle', 'manifest.json'), 'utf8'),
-      ) as { provenance: { labels: string } };
+      ) as { provenance: { labels: string }; metrics: Record<string, number> };
       assert.match(m.provenance.labels, /^ferplus-votes\+fer2013;/);
+      assert.match(
+        m.provenance.labels,
+        /logit adjustment τ = 1 against .* prior \((0\.\d{3}, ){6}0\.\d{3}\)/,
+      );
+      assert.equal(m.metrics.logitAdjustTau, 1);
+      assert.match(stderr, /logit adjustment τ = 1: validation accuracy [\d.]+% → [\d.]+%/);
       // Run again: its own checkpoint wins, and nothing is left to train.
       const again = await exec(
         process.execPath,

@@ -53,6 +53,11 @@ export const trainRunSchema = z
      */
     stopAfterEpoch: z.number().int().positive().optional(),
     /**
+     * Logit adjustment baked into the exported bundle: class c's logit − τ·log(prior_c), the prior
+     * being the training labels' class frequencies (src/train/logit-adjust.ts). 0 = none.
+     */
+    logitAdjust: z.number().min(0).max(2).default(0),
+    /**
      * One member per worker thread (its own wasm heap and core, the exact joint gradient):
      * 'auto' = on for the wasm backend with ≥ 2 members. Needed for 3 × ResNet-18 at 224².
      */
