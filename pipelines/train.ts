@@ -178,7 +178,7 @@ export async function trainRun(
           inputSize: size,
           inChannels: train.data.imageShape[2],
         });
-    if (run.pretrained && !run.continueFrom) {
+    if (run.pretrained) {
       const tensors = await readPretrained(run.pretrained);
       for (const member of trainer.members) {
         const r = loadPretrained(member, tensors, run.pretrained, { skipHead: true });
@@ -269,7 +269,9 @@ export async function trainRun(
       hooks.onEpoch?.(line);
     }
     if (lines.length === 0)
-      throw new Error(`${run.out}: no epoch left to train (stopAfterEpoch ${run.stopAfterEpoch})`);
+      throw new Error(
+        `${run.out}: no epoch left to train: the checkpoint is at epoch ${trainer.epoch} of ${trainer.config.maxEpochs}${run.stopAfterEpoch ? ` (stopAfterEpoch ${run.stopAfterEpoch})` : ''}`,
+      );
     const bestLine = lines.reduce((a, b) =>
       b.val.ensemble.abaw2021 > a.val.ensemble.abaw2021 ? b : a,
     );

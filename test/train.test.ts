@@ -255,5 +255,13 @@ describe('Aff-Wild2 training mode', () => {
       }),
     );
     await assert.rejects(readTrainConfig(f), /data: Unrecognized key/);
+    const stage = { data: { fer: ['f'] }, trainer: {}, out: 'o', continueFrom: 'c' };
+    await writeFile(f, JSON.stringify({ ...stage, pretrained: 'p.safetensors' }));
+    await assert.rejects(
+      readTrainConfig(f),
+      /continueFrom: pretrained and continueFrom exclude each other/,
+    );
+    await writeFile(f, JSON.stringify({ ...stage, logitAdjust: -1 }));
+    await assert.rejects(readTrainConfig(f), /logitAdjust: Number must be greater than or equal/);
   });
 });

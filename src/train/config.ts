@@ -67,7 +67,11 @@ export const trainRunSchema = z
     /** Bundle name (default: the run folder's name). */
     bundleName: z.string().optional(),
   })
-  .strict();
+  .strict()
+  .refine((r) => !(r.pretrained && r.continueFrom), {
+    message: 'pretrained and continueFrom exclude each other (a continued run has its weights)',
+    path: ['continueFrom'],
+  });
 
 export type TrainRun = z.output<typeof trainRunSchema>;
 export type Affwild2Data = z.output<typeof affwild2DataSchema>;
