@@ -5,6 +5,12 @@
 // otherwise, so that an edit takes effect without a build.
 import { existsSync } from 'node:fs';
 import { URL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+
+// `cctfer serve` runs without V8's incremental marking (why: src/util/throughput-gc.ts, whose flag
+// this repeats). It has to be set before any module of ours loads: set later, a marking cycle
+// already under way can abort the process.
+if (process.argv[2] === 'serve') setFlagsFromString('--no-incremental-marking');
 
 const sources = new URL('../src/cli/main.ts', import.meta.url);
 const freshBuild = new URL('../dist/src/util/fresh-build.js', import.meta.url);

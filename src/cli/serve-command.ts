@@ -86,8 +86,6 @@ export function serveCommand(): Command {
     )
     .action(async (opts) => {
       const { startServe } = await import('../../pipelines/serve.ts');
-      const { useThroughputGc } = await import('../util/throughput-gc.ts');
-      useThroughputGc();
       const { initBackend } = await import('../engine/backend.ts');
       const o = opts as {
         source: string[];

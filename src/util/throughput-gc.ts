@@ -6,11 +6,16 @@
  * release before the analysis-core redesign"). With incremental marking off, old space is collected
  * only when it reaches its limit. Offline annotation showed no difference, so only `serve` sets it.
  *
- * It changes a process-wide flag: call it only in a process that is the server (the CLI command,
- * the bench), not from a library that shares its process with other work.
+ * It must be set before the heap's first marking cycle: flipped while a concurrent marker runs,
+ * V8 aborts the process ("unreachable code" in ConcurrentMarking::RunMajor — seen once in the
+ * serve start-up tests when this was set after the server's modules had loaded). So entries set it
+ * first thing, before importing anything large: bin/cctfer.js for `serve` (plain JavaScript, it
+ * repeats the flag) and bench/live.ts. Never from a library that shares its process.
  */
 import { setFlagsFromString } from 'node:v8';
 
+export const THROUGHPUT_GC_FLAG = '--no-incremental-marking';
+
 export function useThroughputGc(): void {
-  setFlagsFromString('--no-incremental-marking');
+  setFlagsFromString(THROUGHPUT_GC_FLAG);
 }
