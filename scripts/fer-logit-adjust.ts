@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { directCrops } from '../pipelines/eval-fer.ts';
 import { ExpressionAnalyzer } from '../src/models/analyzer.ts';
-import { ferLabels, isHoldout, readFer } from '../src/data/readers/ferplus.ts';
+import { readFer } from '../src/data/readers/ferplus.ts';
+import { ferRunRows } from '../src/train/fer-sets.ts';
 import { classificationReport } from '../src/metrics/classification.ts';
 import { readTrainConfig } from '../src/train/config.ts';
 import { classPrior, logitShift } from '../src/train/logit-adjust.ts';
@@ -36,29 +37,12 @@ const opts = new Command('fer-logit-adjust')
 
 const run = await readTrainConfig(opts.config);
 if (!('fer' in run.data)) throw new Error(`${opts.config}: not a FER run config`);
-const { fer, labels, holdout, holdoutSeed } = run.data;
-const data = await readFer(fer);
-const held = (i: number) => isHoldout(data.rows[i]!.row, holdout, holdoutSeed);
-// The prior as training sees it: the config's label mode on Training minus the hold-out.
-const tr = ferLabels(data, labels, 'Training');
-const keep = [...tr.indices.keys()].filter((k) => !held(tr.indices[k] as number));
-const prior = classPrior(
-  {
-    labels: Int32Array.from(keep, (k) => tr.labels[k] as number),
-    ...(tr.targets && {
-      targets: Float32Array.from(keep.flatMap((k) => [...tr.targets!.subarray(k * 7, k * 7 + 7)])),
-    }),
-  },
-  7,
-);
-const maj = ferLabels(data, 'ferplus-majority', 'Training');
-const rows: number[] = [];
-const truth: number[] = [];
-maj.indices.forEach((i, k) => {
-  if (!held(i)) return;
-  rows.push(i);
-  truth.push(maj.labels[k] as number);
-});
+const data = await readFer(run.data.fer);
+// The rows and labels training used: the prior from its training rows, the scores on its hold-out.
+const { train, val } = ferRunRows(data, run.data);
+const prior = classPrior(train, 7);
+const rows = [...val.indices];
+const truth = val.labels;
 
 const analyzer = await ExpressionAnalyzer.create(opts.bundle);
 const memberProbs: number[][][] = [];
@@ -94,7 +78,7 @@ const pct = (x: number) => (100 * x).toFixed(1);
 const md = [
   `# Logit adjustment on the hold-out (${rows.length} Training faces, FER+ majority)`,
   '',
-  `Bundle ${opts.bundle}; prior (${labels} training labels): ${prior.map((p) => p.toFixed(3)).join(', ')}.`,
+  `Bundle ${opts.bundle}; prior (${run.data.labels} training labels): ${prior.map((p) => p.toFixed(3)).join(', ')}.`,
   `Produced by \`npx tsx scripts/fer-logit-adjust.ts --bundle <unadjusted bundle> --config ${opts.config.replace(root, '')}\`.`,
   '',
   '| τ | accuracy % | macro-F1 % | ABAW 2021 |',

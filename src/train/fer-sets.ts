@@ -84,12 +84,18 @@ export async function ferPixels(
   return out;
 }
 
-export async function loadFerSets(
-  c: FerDataConfig,
-  size: number,
-  channels: number,
-): Promise<FerSets> {
-  const data = await readFer(c.fer);
+/** A FER split's rows: indices into FerData.rows, their hard labels, soft targets if any. */
+export interface FerRows {
+  indices: Int32Array;
+  labels: Int32Array;
+  targets?: Float32Array;
+}
+
+/**
+ * Which rows a run trains on (Training minus the hold-out, subsampled, in the configured label
+ * mode) and which it validates on (the hold-out, FER+ majority).
+ */
+export function ferRunRows(data: FerData, c: FerDataConfig): { train: FerRows; val: FerRows } {
   const held = (i: number) => isHoldout(data.rows[i]!.row, c.holdout, c.holdoutSeed);
   const keep = (i: number) => isHoldout(data.rows[i]!.row, c.subsample, c.holdoutSeed + 1);
   const pick = (mode: FerLabelMode, want: (i: number) => boolean) => {
@@ -101,8 +107,19 @@ export async function loadFerSets(
       ...(l.targets && { targets: targetRows(l.targets, l.labels.length, rows) }),
     };
   };
-  const tr = pick(c.labels, (i) => !held(i) && (c.subsample === 1 || keep(i)));
-  const va = pick('ferplus-majority', held);
+  return {
+    train: pick(c.labels, (i) => !held(i) && (c.subsample === 1 || keep(i))),
+    val: pick('ferplus-majority', held),
+  };
+}
+
+export async function loadFerSets(
+  c: FerDataConfig,
+  size: number,
+  channels: number,
+): Promise<FerSets> {
+  const data = await readFer(c.fer);
+  const { train: tr, val: va } = ferRunRows(data, c);
   const shape = [size, size, channels] as const;
   return {
     train: inMemoryData(
