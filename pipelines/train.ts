@@ -32,6 +32,7 @@ import { DetectorWorker } from '../src/stream/detector-worker.ts';
 import type { FrameDetector } from '../src/stream/operators.ts';
 import { wholeImageDetector } from '../src/video/image-frames.ts';
 import { writeFileAtomic } from '../src/util/atomic.ts';
+import { shownPath } from '../src/util/shown-path.ts';
 import { AFFWILD2_CLASSES } from '../src/data/classes.ts';
 import type { Affwild2Data, TrainRun } from '../src/train/config.ts';
 import type { TrainingData } from '../src/data/dataset.ts';
@@ -292,7 +293,7 @@ export async function trainRun(
       await exportTrainerBundle(bestTrainer, bundle, {
         name: run.bundleName ?? basename(run.out),
         crop: run.data.crop,
-        source: `cctfer train, ${run.out}, best epoch ${bestLine.epoch + 1} of ${lines.length}`,
+        source: `cctfer train, ${shownPath(run.out)}, best epoch ${bestLine.epoch + 1} of ${lines.length}`,
         provenance: run.logitAdjust
           ? adjustForExport(bestTrainer, run.logitAdjust, train.data, val.data, recorded, hooks)
           : recorded,

@@ -288,17 +288,28 @@ describe('cctfer train on a FER folder', () => {
           '--member-workers',
           'off',
         ],
-        { timeout: 180_000 },
+        // From inside the folder: the manifest then names the run folder relative to it.
+        { timeout: 180_000, cwd: dir },
       );
       assert.match(stderr, /training 2 members in one thread/);
       const m = JSON.parse(await readFile(join(dir, 'run', 'bundle', 'manifest.json'), 'utf8')) as {
         onnx: { inputs: { mode: string; size: number }[] };
-        provenance: { licence: string; data: string; labels: string; command: string };
+        provenance: {
+          licence: string;
+          data: string;
+          labels: string;
+          command: string;
+          source: string;
+        };
         metrics: Record<string, number>;
       };
       assert.deepEqual(m.onnx.inputs, [{ mode: 'fer', size: 16 }]);
+      assert.match(m.provenance.source, /^cctfer train, run, best epoch 1 of 1$/);
       assert.match(m.provenance.licence, /research use/);
-      assert.match(m.provenance.data, /training images \(ferplus-majority labels\), \d+ held out/);
+      assert.match(
+        m.provenance.data,
+        /^fer: \d+ training images \(ferplus-majority labels\), \d+ held out/,
+      );
       assert.match(m.provenance.labels, /^ferplus-majority; best epoch selected on the hold-out/);
       assert.match(m.provenance.command, /^cctfer train --config .*run\.json$/);
       assert.ok(m.metrics.valAccuracy! >= 0 && m.metrics.valAccuracy! <= 1);

@@ -7,6 +7,7 @@
 import sharp from 'sharp';
 import { z } from 'zod';
 import { CROP_MODES } from '../models/preprocess.ts';
+import { shownPath } from '../util/shown-path.ts';
 import { inMemoryData, targetRows, type TrainingData } from '../data/dataset.ts';
 import {
   FER_LABEL_MODES,
@@ -129,6 +130,6 @@ export async function loadFerSets(
       tr.targets,
     ),
     val: inMemoryData(await ferPixels(data, va.indices, size, channels), va.labels, shape),
-    summary: `${data.source}: ${tr.labels.length} training images (${c.labels} labels${c.subsample < 1 ? `, ${c.subsample} subsample` : ''}), ${va.labels.length} held out (${c.holdout} of Training, FER+ majority)`,
+    summary: `${shownPath(data.source)}: ${tr.labels.length} training images (${c.labels} labels${c.subsample < 1 ? `, ${c.subsample} subsample` : ''}), ${va.labels.length} held out (${c.holdout} of Training, FER+ majority)`,
   };
 }
