@@ -2,6 +2,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { ModelScores, RunResult } from './experiment.ts';
+import { seedSummary } from './seed-summary.ts';
 
 const pct = (x: number) => (100 * x).toFixed(1);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -81,6 +82,8 @@ export function markdownReport(results: RunResult[], command: string): string {
     '',
     'Per-epoch hold-out accuracy, macro-F1 and memorisation are in each run’s JSON (`epochs`).',
   );
+  const summary = seedSummary(results);
+  if (summary.length > 0) lines.push('', ...summary);
   return lines.join('\n') + '\n';
 }
 

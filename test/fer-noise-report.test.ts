@@ -1,0 +1,123 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { seedSummary } from '../bench/fer/seed-summary.ts';
+import { markdownReport } from '../bench/fer/report.ts';
+import type { EpochRecord, ModelScores, RunResult, RunSpec } from '../bench/fer/experiment.ts';
+
+const spec = (id: string, method: RunSpec['method'], seed: number): RunSpec => ({
+  id,
+  method,
+  seed,
+  labels: id.startsWith('clean') ? 'ferplus-majority' : 'fer2013',
+  members: 3,
+  arch: 'fer-cnn-s',
+  epochs: 2,
+  batchSize: 64,
+  lr: 1e-3,
+  lrDecay: 0.95,
+  subsample: 0.25,
+  flip: true,
+  evalCap: 0,
+  memberWorkers: true,
+});
+
+const scores = (ensemble: number, members: number[]): ModelScores => ({
+  ensemble: { accuracy: ensemble, macroF1: ensemble / 2 },
+  members: members.map((accuracy) => ({ accuracy, macroF1: accuracy / 2 })),
+});
+
+/** A finished run with the given PublicTest figures (only what the report reads is realistic). */
+function run(
+  id: string,
+  method: RunSpec['method'],
+  seed: number,
+  f: { final: number; selected: number; members: number[]; memorised: number },
+): RunResult {
+  const last = {
+    epoch: 1,
+    lambda: 0,
+    loss: 1,
+    seconds: 1,
+    trainAccuracy: [0.9, 0.9, 0.9],
+    holdout: scores(0.5, [0.5, 0.5, 0.5]),
+    holdoutOriginal: scores(0.5, [0.5, 0.5, 0.5]),
+    memorised: { ensemble: f.memorised, members: [f.memorised, f.memorised, f.memorised] },
+    corrected: { ensemble: 0, members: [0, 0, 0] },
+  } satisfies EpochRecord;
+  const final = scores(f.final, f.members);
+  return {
+    spec: spec(id, method, seed),
+    trainImages: 100,
+    holdoutImages: 10,
+    disagreeingImages: 30,
+    epochs: [last],
+    selectedEpoch: 0,
+    publicTest: {
+      faces: 50,
+      final: { ferplus: final, original: final },
+      selected: { ferplus: scores(f.selected, f.members), original: final },
+    },
+    memorisationRegimeFrom: 1,
+    seconds: 1,
+  };
+}
+
+const ce1 = run('ce-s1', 'ce', 1, {
+  final: 0.55,
+  selected: 0.65,
+  members: [0.5, 0.5, 0.5],
+  memorised: 1,
+});
+const cct1 = run('cct-s1', 'cct', 1, {
+  final: 0.59,
+  selected: 0.63,
+  members: [0.56, 0.57, 0.58],
+  memorised: 0.75,
+});
+const ce2 = run('ce-s2', 'ce', 2, {
+  final: 0.57,
+  selected: 0.64,
+  members: [0.52, 0.52, 0.52],
+  memorised: 0.9,
+});
+const cct2 = run('cct-s2', 'cct', 2, {
+  final: 0.58,
+  selected: 0.66,
+  members: [0.55, 0.55, 0.55],
+  memorised: 0.7,
+});
+const clean = run('clean-s1', 'ce', 1, {
+  final: 0.713,
+  selected: 0.71,
+  members: [0.68, 0.68, 0.68],
+  memorised: 0.2,
+});
+
+describe('bench/fer-noise report over seeds', () => {
+  it('averages each method over its seeds, shows each seed, and pairs CCT with CE seed by seed', () => {
+    const md = seedSummary([cct2, clean, ce1, cct1, ce2]).join('\n');
+    assert.match(
+      md,
+      /\| CE ×3 \(ensembled\) \| 1, 2 \| 56\.0 \(55\.0 \/ 57\.0\) \| 64\.5 \(65\.0 \/ 64\.0\) \| 51\.0 \(50\.0 \/ 52\.0\) \| 95\.0 \(100\.0 \/ 90\.0\) \|/,
+    );
+    assert.match(
+      md,
+      /\| CCT N=3 \| 1, 2 \| 58\.5 \(59\.0 \/ 58\.0\) \| 64\.5 \(63\.0 \/ 66\.0\) \| 56\.0 \(57\.0 \/ 55\.0\) \| 72\.5 \(75\.0 \/ 70\.0\) \|/,
+    );
+    assert.match(
+      md,
+      /CCT − CE on the same seed \(seed 1, seed 2\), in points: final accuracy \+2\.5 \(\+4\.0 \/ \+1\.0\); hold-out-selected accuracy \+0\.0 \(−2\.0 \/ \+2\.0\); single nets \+5\.0 \(\+7\.0 \/ \+3\.0\); memorised −22\.5 \(−25\.0 \/ −20\.0\)\./,
+    );
+    // The clean-label reference is not a noisy-label method.
+    assert.doesNotMatch(md, /71\.3/);
+  });
+
+  it('pairs only seeds both methods ran, and is empty without a noisy-label run', () => {
+    const md = seedSummary([ce1, cct1, cct2]).join('\n');
+    assert.match(md, /\| CE ×3 \(ensembled\) \| 1 \| 55\.0 \| 65\.0 \|/);
+    assert.match(md, /CCT − CE on the same seed \(seed 1\), in points: final accuracy \+4\.0;/);
+    assert.deepEqual(seedSummary([clean]), []);
+    assert.doesNotMatch(markdownReport([clean], 'cmd'), /Over seeds/);
+    assert.match(markdownReport([ce1, cct1], 'cmd'), /## Over seeds/);
+  });
+});
