@@ -62,36 +62,18 @@ function run(
   };
 }
 
-const ce1 = run('ce-s1', 'ce', 1, {
-  final: 0.55,
-  selected: 0.65,
-  members: [0.5, 0.5, 0.5],
-  memorised: 1,
-});
-const cct1 = run('cct-s1', 'cct', 1, {
-  final: 0.59,
-  selected: 0.63,
-  members: [0.56, 0.57, 0.58],
-  memorised: 0.75,
-});
-const ce2 = run('ce-s2', 'ce', 2, {
-  final: 0.57,
-  selected: 0.64,
-  members: [0.52, 0.52, 0.52],
-  memorised: 0.9,
-});
-const cct2 = run('cct-s2', 'cct', 2, {
-  final: 0.58,
-  selected: 0.66,
-  members: [0.55, 0.55, 0.55],
-  memorised: 0.7,
-});
-const clean = run('clean-s1', 'ce', 1, {
-  final: 0.713,
-  selected: 0.71,
-  members: [0.68, 0.68, 0.68],
-  memorised: 0.2,
-});
+// [id, method, seed, final acc, hold-out-selected acc, member accs, memorised], as fractions.
+const [ce1, cct1, ce2, cct2, clean] = (
+  [
+    ['ce-s1', 'ce', 1, 0.55, 0.65, [0.5, 0.5, 0.5], 1],
+    ['cct-s1', 'cct', 1, 0.59, 0.63, [0.56, 0.57, 0.58], 0.75],
+    ['ce-s2', 'ce', 2, 0.57, 0.64, [0.52, 0.52, 0.52], 0.9],
+    ['cct-s2', 'cct', 2, 0.58, 0.66, [0.55, 0.55, 0.55], 0.7],
+    ['clean-s1', 'ce', 1, 0.713, 0.71, [0.68, 0.68, 0.68], 0.2],
+  ] as const
+).map(([id, method, seed, final, selected, members, memorised]) =>
+  run(id, method, seed, { final, selected, members: [...members], memorised }),
+) as [RunResult, RunResult, RunResult, RunResult, RunResult];
 
 describe('bench/fer-noise report over seeds', () => {
   it('averages each method over its seeds, shows each seed, and pairs CCT with CE seed by seed', () => {
