@@ -21,6 +21,9 @@ import {
 import { AFFWILD2_CLASSES } from '../src/data/classes.ts';
 import { cctLoss } from '../src/cct/loss.ts';
 import { tf } from '../src/engine/tf.ts';
+import { CctTrainer } from '../src/cct/trainer.ts';
+import { saveCheckpoint } from '../src/cct/checkpoint.ts';
+import { useTestBackend } from './helpers/backend.ts';
 
 const exec = promisify(execFile);
 const bin = fileURLToPath(new URL('../bin/cctfer.js', import.meta.url));
@@ -518,5 +521,40 @@ describe(
       assert.match(svg, /<svg/);
       assert.ok((svg.match(/<path/g) ?? []).length >= 2, 'one line per panel');
     });
+
+    it(
+      'refuses to resume a checkpoint of another run, naming what differs',
+      { timeout: 120_000 },
+      async () => {
+        await useTestBackend();
+        const cache = join(out, 'other');
+        const ckpt = join(`${cache}-quick`, 'ce-s1', 'checkpoint');
+        const other = CctTrainer.create({
+          arch: 'tiny-cnn',
+          inputSize: 16,
+          numClasses: 7,
+          members: 2,
+        });
+        await saveCheckpoint(other, ckpt);
+        other.dispose();
+        const script = fileURLToPath(new URL('../bench/fer-noise.ts', import.meta.url));
+        const failed = await exec(
+          process.execPath,
+          ['--import', 'tsx', script, '--quick', '--runs', 'ce-s1', '--out', out, '--cache', cache],
+          { timeout: 120_000 },
+        ).then(
+          () => assert.fail('the bench resumed a checkpoint of another run'),
+          (err: { code: number; stderr: string }) => err,
+        );
+        assert.notEqual(failed.code, 0);
+        assert.match(
+          failed.stderr,
+          /checkpoint of another run \(arch "tiny-cnn", this run wants "fer-cnn-s"; members 2, this run wants 3;.*\): delete .*ce-s1 to start ce-s1 again/,
+        );
+        // Nothing of the other run is lost.
+        assert.ok(existsSync(join(ckpt, 'weights.bin')));
+        assert.ok(!existsSync(join(out, 'fer-noise-quick', 'ce-s1.json')));
+      },
+    );
   },
 );

@@ -9,8 +9,10 @@
  * majority: the share of them each model predicts as the FER2013 label. PublicTest is scored
  * once, at the end, for the final epoch and for the epoch that was best on the hold-out.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { CctTrainer } from '../../src/cct/trainer.ts';
 import { WorkerTrainer } from '../../src/cct/worker-trainer.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../src/cct/checkpoint.ts';
@@ -184,6 +186,25 @@ export interface RunHooks {
   log?: (line: string) => void;
 }
 
+/** The trainer settings a run's spec stands for (what a resumed checkpoint must match). */
+export function trainerConfig(spec: RunSpec) {
+  return {
+    arch: spec.arch,
+    members: spec.members,
+    seed: spec.seed,
+    inputSize: 48,
+    inChannels: 1,
+    maxEpochs: spec.epochs,
+    batchSize: spec.batchSize,
+    consistency: spec.method === 'cct',
+    lrBackbone: spec.lr,
+    lrHead: spec.lr,
+    lrDecay: spec.lrDecay,
+    // Flips only: no jitter, affine or erasing.
+    augment: spec.flip ? { ...DEFAULT_AUGMENT, jitterAffineP: 0, eraseP: 0 } : null,
+  };
+}
+
 /** Trains (or resumes) one run; writes `<resultFile>` when done and returns the result. */
 export async function runExperiment(
   fer: FerData,
@@ -198,26 +219,28 @@ export async function runExperiment(
   const bestDir = join(dir, 'best');
   const epochsFile = join(dir, 'epochs.json');
   await mkdir(dir, { recursive: true });
+  const config = trainerConfig(spec);
   let trainer: CctTrainer;
-  try {
+  if (existsSync(ckpt)) {
+    // A damaged checkpoint, or one of another run, is an error: never a silent restart.
     trainer = await loadCheckpoint(ckpt);
+    const other = (Object.keys(config) as (keyof typeof config)[]).filter(
+      (k) => !isDeepStrictEqual(trainer.config[k], config[k]),
+    );
+    if (other.length > 0) {
+      trainer.dispose();
+      throw new Error(
+        `${ckpt} is a checkpoint of another run (${other
+          .map(
+            (k) =>
+              `${k} ${JSON.stringify(trainer.config[k])}, this run wants ${JSON.stringify(config[k])}`,
+          )
+          .join('; ')}): delete ${dir} to start ${spec.id} again`,
+      );
+    }
     hooks.log?.(`${spec.id}: resuming at epoch ${trainer.epoch + 1}`);
-  } catch {
-    trainer = CctTrainer.create({
-      arch: spec.arch,
-      members: spec.members,
-      seed: spec.seed,
-      inputSize: 48,
-      inChannels: 1,
-      maxEpochs: spec.epochs,
-      batchSize: spec.batchSize,
-      consistency: spec.method === 'cct',
-      lrBackbone: spec.lr,
-      lrHead: spec.lr,
-      lrDecay: spec.lrDecay,
-      // Flips only: no jitter, affine or erasing.
-      augment: spec.flip ? { ...DEFAULT_AUGMENT, jitterAffineP: 0, eraseP: 0 } : null,
-    });
+  } else {
+    trainer = CctTrainer.create(config);
   }
   const records: EpochRecord[] = JSON.parse(
     await readFile(epochsFile, 'utf8').catch(() => '[]'),

@@ -12,7 +12,7 @@ export function runLabel(r: RunResult): string {
   const s = r.spec;
   const what =
     s.labels === 'ferplus-majority'
-      ? `CE ×${s.members} on FER+ majority (clean reference)`
+      ? `CE ${s.members === 1 ? 'one net' : `×${s.members}`} on FER+ majority (clean reference)`
       : s.method === 'cct'
         ? `CCT N=${s.members}`
         : `CE ×${s.members} (independent nets)`;
