@@ -6,7 +6,7 @@
  * See bench/README.md. Each run is resumable per epoch and leaves one result file.
  *
  *   npx tsx bench/fer-noise.ts --quick            # smoke run (< 2 min)
- *   npx tsx bench/fer-noise.ts --runs cct-s1      # one run (≈ 1.5 h on 2 cores)
+ *   npx tsx bench/fer-noise.ts --runs cct-s1      # one run (≈ 2 h on 2 cores)
  *   npx tsx bench/fer-noise.ts --report           # table + chart from the finished runs
  */
 import { readdir, readFile, mkdir } from 'node:fs/promises';
