@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { seedSummary } from '../bench/fer/seed-summary.ts';
-import { markdownReport } from '../bench/fer/report.ts';
+import { chartSvg, markdownReport } from '../bench/fer/report.ts';
 import type { EpochRecord, ModelScores, RunResult, RunSpec } from '../bench/fer/experiment.ts';
 
 const spec = (id: string, method: RunSpec['method'], seed: number): RunSpec => ({
@@ -101,5 +101,13 @@ describe('bench/fer-noise report over seeds', () => {
     assert.deepEqual(seedSummary([clean]), []);
     assert.doesNotMatch(markdownReport([clean], 'cmd'), /Over seeds/);
     assert.match(markdownReport([ce1, cct1], 'cmd'), /## Over seeds/);
+  });
+
+  it('names every run in full in the chart legend', async () => {
+    const svg = await chartSvg([ce1, cct1, ce2]);
+    for (const name of ['CE ×3 (independent nets), seed 1', 'CE ×3 (independent nets), seed 2']) {
+      assert.ok(svg.includes(name), `legend shows '${name}'`);
+    }
+    assert.doesNotMatch(svg, /…/);
   });
 });

@@ -123,7 +123,8 @@ export async function chartSvg(results: RunResult[]): Promise<string> {
           scale: { zero: false },
           axis: { format: '.0%' },
         },
-        color: { field: 'run', type: 'nominal', title: null },
+        // Wide enough for whole run names: a cut name hides which seed a line is.
+        color: { field: 'run', type: 'nominal', title: null, legend: { labelLimit: 400 } },
       },
     },
     resolve: { scale: { y: 'independent' } },
