@@ -3,9 +3,7 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { ModelScores, RunResult } from './experiment.ts';
 import { seedSummary } from './seed-summary.ts';
-
-const pct = (x: number) => (100 * x).toFixed(1);
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+import { mean, pct, row } from './markdown.ts';
 
 /** What a run's rows are called in the table and the chart. */
 export function runLabel(r: RunResult): string {
@@ -17,10 +15,6 @@ export function runLabel(r: RunResult): string {
         ? `CCT N=${s.members}`
         : `CE ×${s.members} (independent nets)`;
   return `${what}, seed ${s.seed}`;
-}
-
-function row(cells: (string | number)[]): string {
-  return `| ${cells.join(' | ')} |`;
 }
 
 /** "single CE" rows: every member of a CE-only run is an independent CE net. */

@@ -3,6 +3,7 @@
  * and CCT − CE on the same seed (same initialisations and data order, so the pairs are matched).
  */
 import type { RunResult } from './experiment.ts';
+import { mean, pct, row } from './markdown.ts';
 
 /** The headline figures of one run (fractions). */
 interface Headline {
@@ -12,14 +13,11 @@ interface Headline {
   memorised: number;
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const pct = (x: number) => (100 * x).toFixed(1);
 /** Signed percentage points, rounded before the sign is chosen (no "−0.0"). */
 const points = (x: number) => {
   const p = Math.round(1000 * x) / 10;
   return `${p >= 0 ? '+' : '−'}${Math.abs(p).toFixed(1)}`;
 };
-const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
 
 function headline(r: RunResult): Headline {
   const f = r.publicTest.final.ferplus;
