@@ -48,7 +48,7 @@ export function markdownReport(results: RunResult[], command: string): string {
       'acc vs original labels, final',
       'single nets acc, final',
       'memorised, final (ens / members)',
-      'train acc (noisy), final',
+      'train acc on its own labels, final',
       '>70% train acc from epoch',
     ]),
     row(new Array(9).fill('---')),
