@@ -117,8 +117,8 @@ export async function chartSvg(results: RunResult[]): Promise<string> {
           scale: { zero: false },
           axis: { format: '.0%' },
         },
-        // Wide enough for whole run names: a cut name hides which seed a line is.
-        color: { field: 'run', type: 'nominal', title: null, legend: { labelLimit: 400 } },
+        // No limit (0) on label width: a cut name hides which seed or labels a line is.
+        color: { field: 'run', type: 'nominal', title: null, legend: { labelLimit: 0 } },
       },
     },
     resolve: { scale: { y: 'independent' } },
